@@ -1,0 +1,6 @@
+// Placeholder demo: replaced by the deploysim CLI.
+#include <cstdio>
+int main() {
+  std::puts("deploysim engine built");
+  return 0;
+}
