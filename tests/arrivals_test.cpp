@@ -59,8 +59,8 @@ double integrate_rate(const ArrivalProcess& p, Time from, Time to, int steps) {
 
 // A scratch directory for small CSV files, removed at the end of the test.
 struct TempDir {
-  std::filesystem::path path = std::filesystem::temp_directory_path() /
-                               ("deploysim_arrivals_test_" + std::to_string(::getpid()));
+  std::filesystem::path path =
+      std::filesystem::temp_directory_path() / ("deploysim_arrivals_test_" + std::to_string(::getpid()));
   TempDir() { std::filesystem::create_directories(path); }
   ~TempDir() { std::filesystem::remove_all(path); }
   std::string write(const std::string& name, const std::string& text) const {
@@ -109,8 +109,8 @@ TEST_CASE("world/arrivals: constant Poisson count, mean gap and CV", "[world]") 
 
 TEST_CASE("world/arrivals: piecewise rates give per-piece counts and silence at rate 0", "[world]") {
   Rng rng(202);
-  auto p = make_piecewise_poisson({{10 * kSecond, 20.0}, {100 * kSecond, 0.0}, {200 * kSecond, 80.0},
-                                   {300 * kSecond, 5.0}});
+  auto p = make_piecewise_poisson(
+      {{10 * kSecond, 20.0}, {100 * kSecond, 0.0}, {200 * kSecond, 80.0}, {300 * kSecond, 5.0}});
   const std::vector<Time> times = run(*p, 0, 500 * kSecond, rng);
   CHECK(count_in(times, 0, 10 * kSecond) == 0);  // rate 0 before the first piece
   CHECK(count_in(times, 100 * kSecond, 200 * kSecond + 1) == 0);
@@ -182,9 +182,11 @@ TEST_CASE("world/arrivals: flash crowd ramps, holds and decays as documented", "
   const std::vector<Time> times = run(*p, 0, 3000 * kSecond, rng);
   const Time end_of_spike = 780 * kSecond + 5 * 90 * kSecond;
   CHECK(within_4_sigma(count_in(times, 0, 600 * kSecond), 12000));
-  CHECK(within_4_sigma(count_in(times, 600 * kSecond, 660 * kSecond), p->expected_count(600 * kSecond, 660 * kSecond)));
+  CHECK(within_4_sigma(count_in(times, 600 * kSecond, 660 * kSecond),
+                       p->expected_count(600 * kSecond, 660 * kSecond)));
   CHECK(within_4_sigma(count_in(times, 660 * kSecond, 780 * kSecond), 200.0 * 120));
-  CHECK(within_4_sigma(count_in(times, 780 * kSecond, end_of_spike), p->expected_count(780 * kSecond, end_of_spike)));
+  CHECK(within_4_sigma(count_in(times, 780 * kSecond, end_of_spike),
+                       p->expected_count(780 * kSecond, end_of_spike)));
   CHECK(within_4_sigma(count_in(times, end_of_spike, 3000 * kSecond),
                        p->expected_count(end_of_spike, 3000 * kSecond)));
 
@@ -195,14 +197,16 @@ TEST_CASE("world/arrivals: flash crowd ramps, holds and decays as documented", "
   CHECK(q->rate_at(700 * kSecond) - make_diurnal({30.0, 0.5, kHour, 0})->rate_at(700 * kSecond) ==
         Approx(9.0 * base_at_spike));
   const std::vector<Time> qt = run(*q, 0, 2000 * kSecond, rng);
-  CHECK(within_4_sigma(count_in(qt, 600 * kSecond, end_of_spike), q->expected_count(600 * kSecond, end_of_spike)));
+  CHECK(within_4_sigma(count_in(qt, 600 * kSecond, end_of_spike),
+                       q->expected_count(600 * kSecond, end_of_spike)));
   CHECK(within_4_sigma(static_cast<double>(qt.size()), q->expected_count(0, 2000 * kSecond)));
 
   spike.multiplier = 0.5;
   CHECK_THROWS_AS(make_flash_crowd(20.0, spike), std::invalid_argument);
 }
 
-TEST_CASE("world/arrivals: exact trace replay reproduces every per-minute count of the NASA trace", "[world]") {
+TEST_CASE("world/arrivals: exact trace replay reproduces every per-minute count of the NASA trace",
+          "[world]") {
   const auto trace = load_trace(kPerMinute);
   REQUIRE(trace->size() == 39692);
   CHECK(trace->total() == kPerMinuteTotal);
@@ -307,7 +311,8 @@ TEST_CASE("world/arrivals: trace replay offset, origin, loop and stop", "[world]
   const std::vector<Time> lt = run(*looped, 0, 300 * kSecond, rng);
   CHECK(lt.size() == 120);
   std::size_t in_empty = 0;
-  for (const Time t : lt) in_empty += (t % (30 * kSecond)) >= 10 * kSecond && (t % (30 * kSecond)) < 20 * kSecond;
+  for (const Time t : lt)
+    in_empty += (t % (30 * kSecond)) >= 10 * kSecond && (t % (30 * kSecond)) < 20 * kSecond;
   CHECK(in_empty == 0);
   CHECK(looped->expected_count(0, 300 * kSecond) == Approx(120.0));
   CHECK(looped->rate_at(305 * kSecond) == Approx(0.5));
@@ -337,7 +342,8 @@ TEST_CASE("world/arrivals: trace replay offset, origin, loop and stop", "[world]
   const std::vector<Time> pt = run(*lp, 0, 3000 * kSecond, rng);
   CHECK(within_4_sigma(static_cast<double>(pt.size()), 1200.0));
   in_empty = 0;
-  for (const Time t : pt) in_empty += (t % (30 * kSecond)) >= 10 * kSecond && (t % (30 * kSecond)) < 20 * kSecond;
+  for (const Time t : pt)
+    in_empty += (t % (30 * kSecond)) >= 10 * kSecond && (t % (30 * kSecond)) < 20 * kSecond;
   CHECK(in_empty == 0);
 
   // A clone shares the parsed trace and, from the same state and seed, gives the same arrivals.

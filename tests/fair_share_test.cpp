@@ -55,6 +55,22 @@ TEST_CASE("platform/fair_share: N equal pulls finish at the max-min time", "[pla
   CHECK(p.net.next_completion() == kTimeNever);
 }
 
+TEST_CASE("platform/fair_share: completion rounds up to the nanosecond without float noise", "[platform]") {
+  FairShareNetwork net;
+  const std::array<LinkId, 1> fast{net.add_link(3 * kGB)};
+  const FlowId f = net.start_flow(0, 1 * kGB, fast);
+  // 1/3 s = 333333333.33 ns: rounded up, never to the nearest.
+  CHECK(net.next_completion() == 333'333'334);
+  CHECK(advance(net, 333'333'333).empty());
+  CHECK(net.remaining_bytes(f) == Approx(1.0));  // one byte short at 3 bytes per ns
+  CHECK(advance(net, 333'333'334) == std::vector<FlowId>{f});
+
+  // Exact finishes stay exact even when the rates are not representable: 3 x 20 GB at 1/3 GB/s each.
+  const std::array<LinkId, 1> slow{net.add_link(1 * kGB)};
+  for (int i = 0; i < 3; ++i) net.start_flow(333'333'334, 20 * kGB, slow);
+  CHECK(net.next_completion() == 333'333'334 + 60 * kSecond);
+}
+
 TEST_CASE("platform/fair_share: a small flow finishes first and the rest speed up", "[platform]") {
   FairShareNetwork net;
   const std::array<LinkId, 1> link{net.add_link(1 * kGB)};
@@ -322,6 +338,25 @@ TEST_CASE("platform/native: a node failure stalls its pull until the node link i
   sim.run_until(kTimeNever);
   // 1 s of transfer, 10 s stalled, 3 s more.
   CHECK(done == 14 * kSecond);
+}
+
+TEST_CASE("platform/native: a callback starting a pull does not swallow a simultaneous completion",
+          "[platform]") {
+  Simulation sim;
+  NativePlatform platform(sim, 1 * kGB);
+  const NodeLinkId n0 = platform.add_node_link();
+  const NodeLinkId n1 = platform.add_node_link();
+  std::vector<std::pair<char, Time>> log;
+  // Both finish at 2 s. The first callback's new pull reuses the freed flow slot of the second; the second
+  // callback must still run, and the new pull then has the link to itself until 3 s.
+  platform.start_pull(n0, 1 * kGB, [&](PullId) {
+    log.emplace_back('a', sim.now());
+    platform.start_pull(n0, 1 * kGB, [&](PullId) { log.emplace_back('c', sim.now()); });
+  });
+  platform.start_pull(n1, 1 * kGB, [&](PullId) { log.emplace_back('b', sim.now()); });
+  sim.run_until(kTimeNever);
+  CHECK(log ==
+        std::vector<std::pair<char, Time>>{{'a', 2 * kSecond}, {'b', 2 * kSecond}, {'c', 3 * kSecond}});
 }
 
 TEST_CASE("platform/native: a callback may cancel a pull finishing at the same instant", "[platform]") {

@@ -20,8 +20,8 @@ double harmonic(std::uint64_t n, double s) {
   for (std::uint64_t k = m; k >= 1; --k) sum += std::pow(static_cast<double>(k), -s);
   if (n == m) return sum;
   const double a = static_cast<double>(m), b = static_cast<double>(n);
-  const double integral = std::fabs(s - 1.0) < 1e-12 ? std::log(b / a)
-                                                     : (std::pow(b, 1 - s) - std::pow(a, 1 - s)) / (1 - s);
+  const double integral =
+      std::fabs(s - 1.0) < 1e-12 ? std::log(b / a) : (std::pow(b, 1 - s) - std::pow(a, 1 - s)) / (1 - s);
   return sum + integral - std::pow(a, -s) / 2 + std::pow(b, -s) / 2 +
          s / 12 * (std::pow(a, -s - 1) - std::pow(b, -s - 1));
 }
@@ -38,9 +38,12 @@ void check_zipf(std::uint64_t n, double s, int draws, std::uint64_t seed) {
   for (int i = 0; i < draws; ++i) {
     const std::uint64_t k = zipf(rng);
     in_range = in_range && k >= 1 && k <= n;
-    if (k <= 10) freq[k] += 1.0;
-    else if (k <= 100) mid += 1.0;
-    else tail += 1.0;
+    if (k <= 10)
+      freq[k] += 1.0;
+    else if (k <= 100)
+      mid += 1.0;
+    else
+      tail += 1.0;
   }
   CHECK(in_range);
   const double norm = harmonic(n, s);
@@ -53,12 +56,12 @@ void check_zipf(std::uint64_t n, double s, int draws, std::uint64_t seed) {
   for (std::uint64_t k = 1; k <= std::min<std::uint64_t>(10, n); ++k) {
     const double p = std::pow(static_cast<double>(k), -s) / norm;
     first_ten += p;
-    check(freq[k], p, "rank " + std::to_string(k));
+    check(freq[k], p, std::string("rank ").append(std::to_string(k)));
   }
   if (n > 10) {
     const double p_mid = (harmonic(std::min<std::uint64_t>(n, 100), s) - harmonic(10, s)) / norm;
     check(mid, p_mid, "ranks 11-100");
-    check(tail, 1.0 - first_ten - p_mid, "ranks above 100");
+    if (n > 100) check(tail, 1.0 - first_ten - p_mid, "ranks above 100");
   }
 }
 
@@ -148,7 +151,8 @@ TEST_CASE("world/users: segments are stable and depend only on salt, user and at
   std::size_t unstable = 0, differs = 0;
   for (std::uint32_t u = 0; u < 1000; ++u) {
     for (std::size_t attr = 0; attr < 3; ++attr) {
-      unstable += a.segment_of(u, attr) != a.segment_of(u, attr) || a.segment_of(u, attr) != b.segment_of(u, attr);
+      unstable +=
+          a.segment_of(u, attr) != a.segment_of(u, attr) || a.segment_of(u, attr) != b.segment_of(u, attr);
     }
     differs += a.segment_of(u, 0) != c.segment_of(u, 0);
   }
@@ -156,8 +160,10 @@ TEST_CASE("world/users: segments are stable and depend only on salt, user and at
   // Two independent region draws differ with probability 1 - (0.09 + 0.25 + 0.04) = 0.62.
   CHECK(differs > 560);
   CHECK(differs < 680);
-  // Fixed values guard against accidental changes of the hash (which would reshuffle every experiment).
-  CHECK(a.segment_of(0, 0) == a.segment_of(0, 0));
+  // Pinned values guard against accidental changes of the hash, which would reshuffle every experiment.
+  std::string regions;
+  for (std::uint32_t u = 0; u < 16; ++u) regions += a.category_name(0, a.segment_of(u, 0)).substr(0, 1);
+  CHECK(regions == "uuuuueuauauaeeua");
   CHECK(a.attribute_index("platform") == 1);
   CHECK(a.category_index(0, "us") == 1);
   CHECK(a.category_name(0, 2) == "ap");
@@ -235,7 +241,9 @@ TEST_CASE("world/users: invalid configurations are rejected with clear messages"
 
   c = segmented(100);
   c.attributes[0].categories.clear();
-  for (int i = 0; i < 257; ++i) c.attributes[0].categories.push_back({"c" + std::to_string(i), 1.0 / 257});
+  // Names built with append: GCC 12 misdiagnoses literal + std::string at -O3 (-Wrestrict).
+  for (int i = 0; i < 257; ++i)
+    c.attributes[0].categories.push_back({std::string("c").append(std::to_string(i)), 1.0 / 257});
   CHECK_THAT(construction_error(c), Contains("more than 256"));
 
   c = segmented(100);

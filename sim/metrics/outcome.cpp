@@ -57,6 +57,7 @@ OutcomeObserver::OutcomeObserver(World& world, SloSpec slo, int release_replicas
   last_change_ = world.now();
   servable_ = world.live_traffic_servable();
   peak_nodes_ = world.billed_nodes();
+  for (const Mark& m : world.marks()) on_mark(m);  // decisions taken before this observer joined
 }
 
 void OutcomeObserver::count_user(std::vector<std::uint64_t>& bits, std::uint64_t& count, std::uint32_t user) {

@@ -156,9 +156,9 @@ class DiurnalProcess final : public ArrivalProcess {
   double expected_count(Time from, Time to) const override {
     if (to <= from) return 0.0;
     // Integral of the cosine term: period / (2 pi) * [sin(2 pi phase)] between the ends.
-    const double swing = to_seconds(p_.period) / (2.0 * std::numbers::pi) *
-                         (std::sin(2.0 * std::numbers::pi * phase(to)) -
-                          std::sin(2.0 * std::numbers::pi * phase(from)));
+    const double swing =
+        to_seconds(p_.period) / (2.0 * std::numbers::pi) *
+        (std::sin(2.0 * std::numbers::pi * phase(to)) - std::sin(2.0 * std::numbers::pi * phase(from)));
     return p_.mean_rate * (seconds_between(from, to) + p_.amplitude * swing);
   }
 
@@ -182,7 +182,10 @@ class DiurnalProcess final : public ArrivalProcess {
 class FlashCrowd final : public ArrivalProcess {
  public:
   FlashCrowd(std::unique_ptr<ArrivalProcess> base, const FlashCrowdSpike& spike, double peak)
-      : base_(std::move(base)), spike_(spike), peak_(peak), decay_start_(spike.at + spike.ramp + spike.hold) {}
+      : base_(std::move(base)),
+        spike_(spike),
+        peak_(peak),
+        decay_start_(spike.at + spike.ramp + spike.hold) {}
 
   FlashCrowd(const FlashCrowd& other)
       : ArrivalProcess(other),
@@ -233,7 +236,8 @@ class FlashCrowd final : public ArrivalProcess {
       const double x = seconds_between(spike_.at, std::min(t, spike_.at + spike_.ramp));
       sum += x * x / (2.0 * to_seconds(spike_.ramp));
     }
-    if (t > spike_.at + spike_.ramp) sum += seconds_between(spike_.at + spike_.ramp, std::min(t, decay_start_));
+    if (t > spike_.at + spike_.ramp)
+      sum += seconds_between(spike_.at + spike_.ramp, std::min(t, decay_start_));
     if (t > decay_start_ && spike_.decay > 0) {
       const double tau = to_seconds(spike_.decay);
       sum += tau * -std::expm1(-seconds_between(decay_start_, t) / tau);
@@ -274,10 +278,9 @@ class TraceReplay final : public ArrivalProcess {
   TraceReplay(std::shared_ptr<const Trace> trace, const TraceReplayOptions& options)
       : trace_(std::move(trace)), options_(options) {
     const Trace& tr = *trace_;
-    require(options_.start_offset < tr.end, "trace replay of " + tr.source + ": start offset " +
-                                                format_duration(options_.start_offset) +
-                                                " is not before the end of the trace (" +
-                                                format_duration(tr.end) + ")");
+    require(options_.start_offset < tr.end,
+            "trace replay of " + tr.source + ": start offset " + format_duration(options_.start_offset) +
+                " is not before the end of the trace (" + format_duration(tr.end) + ")");
     const double max_count = *std::max_element(tr.counts.begin(), tr.counts.end());
     require(max_count * options_.scale < 1e15,
             "trace replay of " + tr.source + ": scale " + std::to_string(options_.scale) + " is too large");
@@ -350,7 +353,8 @@ class TraceReplay final : public ArrivalProcess {
   // Simulated time of trace time tau in the given cycle; kTimeNever if out of range.
   Time to_sim(std::int64_t cycle, Time tau) const {
     Time shift = 0, t = 0;
-    if (__builtin_mul_overflow(cycle, period_, &shift) || __builtin_add_overflow(shift, options_.origin, &t) ||
+    if (__builtin_mul_overflow(cycle, period_, &shift) ||
+        __builtin_add_overflow(shift, options_.origin, &t) ||
         __builtin_add_overflow(t, tau - options_.start_offset, &t))
       return kTimeNever;
     return t;
@@ -361,8 +365,7 @@ class TraceReplay final : public ArrivalProcess {
     if (t <= options_.origin) return 0.0;
     const Position p = locate(t);
     if (p.past_end) return options_.scale * cycle_count_;
-    return options_.scale *
-           (static_cast<double>(p.cycle) * cycle_count_ + (cum_at(p.tau) - cum_offset_));
+    return options_.scale * (static_cast<double>(p.cycle) * cycle_count_ + (cum_at(p.tau) - cum_offset_));
   }
 
   // Poisson mode: invert the cumulative rate. Equivalent to exponential gaps restarted at every bin edge,
@@ -386,7 +389,8 @@ class TraceReplay final : public ArrivalProcess {
     // The last bin with cumulative <= target; it has a positive count unless target is at the very end.
     std::size_t i = static_cast<std::size_t>(it - tr.cumulative.begin()) - 1;
     if (i >= tr.size()) i = tr.size() - 1;
-    const double fraction = tr.counts[i] > 0.0 ? std::min(1.0, (target - tr.cumulative[i]) / tr.counts[i]) : 1.0;
+    const double fraction =
+        tr.counts[i] > 0.0 ? std::min(1.0, (target - tr.cumulative[i]) / tr.counts[i]) : 1.0;
     Time tau = tr.starts[i] + static_cast<Time>(std::ceil(fraction * static_cast<double>(tr.width(i))));
     tau = std::clamp(tau, options_.start_offset, tr.end - 1);
     return std::max(to_sim(cycle, tau), after + 1);
@@ -452,7 +456,8 @@ class TraceReplay final : public ArrivalProcess {
       }
       // The smallest of k uniforms on (position, 1) is position + (1 - position) * Beta(1, k), and
       // Beta(1, k) = 1 - exp(-E / k) for a standard exponential E: sorted positions without storing them.
-      position_ += (1.0 - position_) * -std::expm1(-standard_exponential(rng) / static_cast<double>(remaining_));
+      position_ +=
+          (1.0 - position_) * -std::expm1(-standard_exponential(rng) / static_cast<double>(remaining_));
       --remaining_;
       const Time width = tr.width(bin_);
       const Time in_bin = std::min(static_cast<Time>(position_ * static_cast<double>(width)), width - 1);
@@ -465,9 +470,9 @@ class TraceReplay final : public ArrivalProcess {
   std::shared_ptr<const Trace> trace_;
   TraceReplayOptions options_;
   std::size_t first_bin_ = 0;
-  Time period_ = 0;          // length of one replay cycle: end - start_offset
-  double cum_offset_ = 0.0;  // unscaled count before start_offset
-  double cycle_count_ = 0.0; // unscaled count in [start_offset, end)
+  Time period_ = 0;           // length of one replay cycle: end - start_offset
+  double cum_offset_ = 0.0;   // unscaled count before start_offset
+  double cycle_count_ = 0.0;  // unscaled count in [start_offset, end)
 
   // Exact-mode stream: the current cycle and bin, the arrivals it still owes and the last position used.
   bool started_ = false;
@@ -518,8 +523,8 @@ std::unique_ptr<ArrivalProcess> make_piecewise_poisson(std::vector<RatePiece> pi
                                                     " has rate " + std::to_string(pieces[i].rate_per_second) +
                                                     "; rates must be finite and >= 0");
     require(i == 0 || pieces[i].start > pieces[i - 1].start,
-            "piecewise arrivals: piece " + std::to_string(i) + " starts at " + format_duration(pieces[i].start) +
-                ", not after the previous piece");
+            "piecewise arrivals: piece " + std::to_string(i) + " starts at " +
+                format_duration(pieces[i].start) + ", not after the previous piece");
   }
   return std::make_unique<PiecewisePoisson>(std::move(pieces));
 }
@@ -575,8 +580,7 @@ std::shared_ptr<const Trace> parse_trace(std::string_view text, const std::strin
     ++line_number;
     if (line_number == 1) {
       if (line != kTraceHeader)
-        trace_fail(source, 1,
-                   "bad header " + quoted(line) + "; expected " + quoted(kTraceHeader));
+        trace_fail(source, 1, "bad header " + quoted(line) + "; expected " + quoted(kTraceHeader));
       continue;
     }
     if (line.empty()) continue;
@@ -612,7 +616,8 @@ std::shared_ptr<const Trace> parse_trace(std::string_view text, const std::strin
   if (line_number == 0) trace_fail(source, 1, "empty file; expected the header " + quoted(kTraceHeader));
   const std::size_t n = trace->starts.size();
   if (n < 2)
-    throw TraceError(source + ": needs at least 2 data rows (the bin width is the gap between timestamps), found " +
+    throw TraceError(source +
+                     ": needs at least 2 data rows (the bin width is the gap between timestamps), found " +
                      std::to_string(n));
   const Time last_width = trace->starts[n - 1] - trace->starts[n - 2];
   if (__builtin_add_overflow(trace->starts[n - 1], last_width, &trace->end))
@@ -625,8 +630,7 @@ std::shared_ptr<const Trace> parse_trace(std::string_view text, const std::strin
 
 std::shared_ptr<const Trace> load_trace(const std::string& path) {
   std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr)
-    throw TraceError(path + ": cannot open trace file (" + std::strerror(errno) + ")");
+  if (file == nullptr) throw TraceError(path + ": cannot open trace file (" + std::strerror(errno) + ")");
   std::string text;
   char buffer[1 << 16];
   std::size_t got = 0;
@@ -641,13 +645,14 @@ std::shared_ptr<const Trace> load_trace(const std::string& path) {
 std::unique_ptr<ArrivalProcess> make_trace_replay(std::shared_ptr<const Trace> trace,
                                                   const TraceReplayOptions& options) {
   require(trace != nullptr, "trace replay: trace is null");
-  require(std::isfinite(options.scale) && options.scale >= 0.0,
-          "trace replay of " + trace->source + ": scale must be finite and >= 0, got " +
-              std::to_string(options.scale));
+  require(std::isfinite(options.scale) && options.scale >= 0.0, "trace replay of " + trace->source +
+                                                                    ": scale must be finite and >= 0, got " +
+                                                                    std::to_string(options.scale));
   return std::make_unique<TraceReplay>(std::move(trace), options);
 }
 
-std::unique_ptr<ArrivalProcess> make_trace_replay(const std::string& path, const TraceReplayOptions& options) {
+std::unique_ptr<ArrivalProcess> make_trace_replay(const std::string& path,
+                                                  const TraceReplayOptions& options) {
   return make_trace_replay(load_trace(path), options);
 }
 

@@ -56,12 +56,17 @@ struct Mark {
   std::string reason;
 };
 
+/// Observers are told of changes as they happen, from inside the world's own bookkeeping: they must not
+/// change the world from a callback. To react (as a strategy does), schedule the action with
+/// `world.sim().call_in(0, ...)`; it runs right after the current event, at the same simulated time.
 class WorldObserver {
  public:
   virtual ~WorldObserver() = default;
   virtual void on_request(const RequestRecord&) {}
   virtual void on_replica_state(std::uint32_t /*replica*/, VersionId, ReplicaState /*from*/, ReplicaState /*to*/,
                                 Time) {}
+  /// A replica's process failed (crash loop, memory leak); it restarts after its back-off in Starting.
+  virtual void on_replica_crash(std::uint32_t /*replica*/, VersionId, std::uint32_t /*restarts*/, Time) {}
   virtual void on_node_state(std::uint32_t /*node*/, NodeState /*from*/, NodeState /*to*/, Time) {}
   virtual void on_routing_changed(Time) {}
   virtual void on_defect_onset(VersionId, std::size_t /*defect index*/, Time) {}

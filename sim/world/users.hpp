@@ -27,10 +27,10 @@ struct SegmentAttribute {
 };
 
 struct UserPopulationConfig {
-  std::uint32_t size = 1;       // users are numbered 0 .. size-1
-  double zipf_exponent = 0.0;   // activity skew: user i sends requests in proportion to (i+1)^-s; 0 = uniform
+  std::uint32_t size = 1;      // users are numbered 0 .. size-1
+  double zipf_exponent = 0.0;  // activity skew: user i sends requests in proportion to (i+1)^-s; 0 = uniform
   std::vector<SegmentAttribute> attributes;
-  std::uint64_t salt = 0;       // changes every user's segments without changing the shares
+  std::uint64_t salt = 0;  // changes every user's segments without changing the shares
 };
 
 class UserPopulation {

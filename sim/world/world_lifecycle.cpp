@@ -227,6 +227,7 @@ void World::crash(std::uint32_t replica_id) {
   const Time delay = static_cast<Time>(
       std::min(static_cast<double>(config_.restart_backoff) * factor, static_cast<double>(config_.restart_backoff_max)));
   set_state(replica_id, ReplicaState::starting);
+  for (WorldObserver* o : observers_) o->on_replica_crash(replica_id, r.version, r.restarts, now());
   schedule_lifecycle(replica_id, now() + delay, kRestart);
 }
 

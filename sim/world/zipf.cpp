@@ -47,9 +47,7 @@ double ZipfSampler::big_h(double x) const {
   return expm1_over_x((1.0 - s_) * log_x) * log_x;
 }
 
-double ZipfSampler::big_h_inverse(double y) const {
-  return std::exp(log1p_over_x((1.0 - s_) * y) * y);
-}
+double ZipfSampler::big_h_inverse(double y) const { return std::exp(log1p_over_x((1.0 - s_) * y) * y); }
 
 std::uint64_t ZipfSampler::operator()(Rng& rng) const {
   const double max_rank = static_cast<double>(n_);

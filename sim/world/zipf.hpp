@@ -23,8 +23,8 @@ class ZipfSampler {
   double exponent() const { return s_; }
 
  private:
-  double h(double x) const;            // unnormalised density x^-s
-  double big_h(double x) const;        // an antiderivative of h, (x^(1-s) - 1) / (1 - s)
+  double h(double x) const;      // unnormalised density x^-s
+  double big_h(double x) const;  // an antiderivative of h, (x^(1-s) - 1) / (1 - s)
   double big_h_inverse(double y) const;
 
   std::uint64_t n_;
