@@ -123,7 +123,7 @@ TEST_CASE("world/lifecycle: images cached on a node are not pulled again", "[wor
   CHECK(world.ready(0) == 2);
 }
 
-TEST_CASE("world/pools: pending replicas provision nodes up to max, then wait; empty nodes are released",
+TEST_CASE("world/pools: pending replicas provision nodes up to max, then wait, and empty nodes are released",
           "[world]") {
   WorldConfig c = rollout_config(0.0001, 2, 2);
   c.cluster.pools[0].max_nodes = 3;
@@ -158,7 +158,7 @@ TEST_CASE("world/pools: pending replicas provision nodes up to max, then wait; e
   CHECK(world.cost_so_far() == Approx((2 * 16.0 + 13.0 + 37.0 / 60) / 60.0).epsilon(1e-12));
 }
 
-TEST_CASE("world/lb: random split of M/M/1 replicas matches the M/M/1 formula; JSQ-like policies do better",
+TEST_CASE("world/lb: random split of M/M/1 replicas matches the M/M/1 formula and JSQ-like policies do better",
           "[world]") {
   const double mu = 100, rho = 0.8;
   const int c = 4;
@@ -316,7 +316,7 @@ TEST_CASE("world/defects: latency, errors, quality, onset after exposure and und
   CHECK(static_cast<double>(o.v2_errors) / static_cast<double>(o.v2) == Approx(0.2).margin(0.02));
 }
 
-TEST_CASE("world/defects: crash loops back off exponentially; memory leaks crash after uptime", "[world]") {
+TEST_CASE("world/defects: crash loops back off exponentially and memory leaks crash after uptime", "[world]") {
   WorldConfig c = rollout_config(0.0001);
   c.versions[1].image_bytes = 0;
   c.versions[1].warmup = 0;
@@ -435,7 +435,7 @@ TEST_CASE("world/rewards: conversions follow quality and arrive after the label 
   CHECK(m.regret == Approx(0.02 * static_cast<double>(rw.ok_all[0])).epsilon(1e-9));
 }
 
-TEST_CASE("world/determinism: same seed, identical dump; common random numbers across strategies",
+TEST_CASE("world/determinism: same seed gives an identical dump and common random numbers hold across strategies",
           "[world]") {
   auto run = [](std::uint64_t seed, bool release) {
     WorldConfig c = rollout_config(300, 6, 2);
@@ -473,7 +473,7 @@ TEST_CASE("world/determinism: same seed, identical dump; common random numbers a
   CHECK(std::get<2>(none) == std::get<2>(a));
 }
 
-TEST_CASE("world/threads: worlds are values; runs on several threads equal runs alone", "[world]") {
+TEST_CASE("world/threads: worlds are values and runs on several threads equal runs alone", "[world]") {
   auto run = [](std::uint64_t seed) {
     WorldConfig c = rollout_config(500, 4, 2);
     c.seed = seed;

@@ -38,8 +38,8 @@ class FairShareNetwork {
   static constexpr std::size_t kMaxPathLength = 4;
   /// A flow is done once at most max(kDoneBytes, kDoneFraction x size) bytes are left. The relative part,
   /// a few ulps of the size, absorbs double rounding in big flows (3 x 20 GB on 1 GB/s would otherwise
-  /// finish 1 ns after 60 s); it is small enough to move a finish earlier only for flows that would take
-  /// over 10^6 s alone at their current rate.
+  /// finish 1 ns after 60 s); it can move a finish a nanosecond early only when size / current rate
+  /// exceeds 10^6 s.
   static constexpr double kDoneBytes = 1e-6;
   static constexpr double kDoneFraction = 1e-15;
 
@@ -53,7 +53,8 @@ class FairShareNetwork {
   /// Starts a flow of `bytes` over `path` (distinct links, 1 to kMaxPathLength of them) at `now`.
   /// A zero-byte flow is done at `now` and is reported by the next advance(now).
   FlowId start_flow(Time now, double bytes, std::span<const LinkId> path);
-  /// Removes a flow that has not been reported done; returns false for finished, cancelled or stale ids.
+  /// Removes a flow that has not been reported done (even one already due); false for reported, cancelled
+  /// or stale ids.
   bool cancel_flow(Time now, FlowId id);
 
   /// Earliest time at which an unreported flow is or will be done; kTimeNever if none can finish.

@@ -58,6 +58,7 @@ World::World(WorldConfig config)
       vs.pool = static_cast<std::uint32_t>(it - pools_.begin());
     }
     vs.defect_on.assign(spec.defects.size(), 0);
+    has_quality_ = has_quality_ || spec.quality.conversion > 0 || !spec.quality.conversion_by_segment.empty();
     for (std::size_t d = 0; d < spec.defects.size(); ++d) {
       const DefectOnset& onset = spec.defects[d].onset;
       if (onset.kind == DefectOnset::Kind::at_start) {

@@ -128,6 +128,7 @@ class World {
     VersionId version;
     std::uint8_t segment;
     bool shadow;
+    std::uint32_t position = 0;  // index in the replica's in_service list, for O(1) removal
   };
 
   struct Replica {
@@ -276,6 +277,7 @@ class World {
   VersionId stable_ = 0;
   VersionId candidate_ = 0;
   std::uint64_t arrivals_ = 0;
+  bool has_quality_ = false;  // some version converts: rewards and regret are worth computing
 
   int billed_nodes_ = 0;
   int powered_nodes_ = 0;

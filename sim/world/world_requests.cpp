@@ -129,6 +129,7 @@ void World::start_service(std::uint32_t replica_id, std::uint32_t slot) {
   Request& r = requests_[slot];
   r.service_start = now();
   r.replica = replica_id;
+  r.position = static_cast<std::uint32_t>(rep.in_service.size());
   rep.in_service.push_back(slot);
   const VersionState& vs = versions_[rep.version];
   Time service = config_.versions[rep.version].service_time.sample(sim_.rng(Stream::service));
@@ -141,8 +142,9 @@ void World::handle_completion(const Event& e) {
   Replica& rep = replicas_[e.target];
   if (e.generation != rep.incarnation) return;  // the replica crashed; the request was already failed
   const std::uint32_t slot = static_cast<std::uint32_t>(e.payload);
-  auto it = std::find(rep.in_service.begin(), rep.in_service.end(), slot);
-  *it = rep.in_service.back();
+  const std::uint32_t moved = rep.in_service.back();
+  rep.in_service[requests_[slot].position] = moved;
+  requests_[moved].position = requests_[slot].position;
   rep.in_service.pop_back();
   const Request r = requests_[slot];
   free_requests_.push_back(slot);
@@ -220,7 +222,7 @@ void World::finish(const Request& r, Time wait, RequestStatus status) {
   rec.status = status;
   rec.shadow = r.shadow;
   rec.defect_active = versions_[r.version].any_defect;
-  if (!r.shadow) {
+  if (!r.shadow && has_quality_) {
     rec.expected_quality = expected_quality(r.version, r.user);
     rec.best_quality = std::max(expected_quality(stable_, r.user), expected_quality(candidate_, r.user));
     rec.best_quality = std::max(rec.best_quality, rec.expected_quality);
