@@ -493,3 +493,67 @@ TEST_CASE("world/threads: worlds are values and runs on several threads equal ru
   for (auto& t : threads) t.join();
   CHECK(alone == threaded);
 }
+
+TEST_CASE("metrics/outcome: a hand-driven canary abort gives detection, rollback and exposure figures",
+          "[metrics]") {
+  WorldConfig c = rollout_config(200, 8, 1);
+  c.versions[1].defects = {
+      DefectSpec{DefectSpec::Kind::error_rate, 0.5, 0, DefectOnset{DefectOnset::Kind::after_exposure, 2 * kMinute, 0}}};
+  World world(c);
+  world.deploy_ready(0, 7);
+  world.deploy_ready(1, 1);
+  world.set_release(0, 1);
+  const double stable_only[] = {100, 0};
+  world.set_weights(stable_only);
+  OutcomeObserver outcome(world, SloSpec{0.99, 0.99, kSecond, kMinute}, 8);
+  world.add_observer(&outcome);
+  struct Count : WorldObserver {
+    std::uint64_t v2 = 0, v2_bad = 0;
+    void on_request(const RequestRecord& r) override {
+      if (r.version != 1) return;
+      ++v2;
+      v2_bad += r.defect_active;
+    }
+  } count;
+  world.add_observer(&count);
+  world.sim().call_at(60 * kSecond, [&] {
+    world.mark(MarkKind::release_start, "canary 10%");
+    const double w[] = {90, 10};
+    world.set_weights(w);
+  });
+  world.sim().call_at(210 * kSecond, [&] {
+    world.mark(MarkKind::abort, "error rate above 1%");
+    world.set_weights(stable_only);
+    world.scale(1, 0);
+    world.scale(0, 8);
+  });
+  world.run_until(10 * kMinute);
+  const OutcomeMetrics m = outcome.finish();
+  CHECK(m.outcome == "rolled_back");
+  CHECK(m.time_to_detect_s == Approx(30).margin(0.5));  // onset 2 min after the first canary request
+  CHECK(m.rollback_time_s == 0);                          // weights switch at once
+  // The eighth stable replica lands on the canary's node, which has no v1 image: a 2 s pull.
+  CHECK(m.rollback_capacity_time_s == Approx(2.0).margin(0.05));
+  CHECK(m.deploy_duration_s == Approx(150).margin(0.05));
+  CHECK(m.exposure_requests == count.v2);
+  CHECK(m.bad_exposure_requests == count.v2_bad);
+  CHECK(static_cast<double>(m.exposure_requests) == Approx(0.1 * 200 * 150).epsilon(0.1));
+  CHECK(static_cast<double>(m.bad_exposure_requests) == Approx(0.1 * 200 * 30).epsilon(0.2));
+  CHECK(m.downtime_s == 0);
+  CHECK(m.degraded_s > 30);  // the 50% error canary at 10% pushes errors to ~5%, above the 1% budget
+  CHECK(m.error_budget_used > 0);
+}
+
+TEST_CASE("world/defects: an at_start defect is reported to observers added before the run", "[world]") {
+  WorldConfig c = rollout_config(10);
+  c.versions[1].defects = {DefectSpec{DefectSpec::Kind::latency, 2.0, 0, {}}};
+  World world(c);
+  struct Onset : WorldObserver {
+    int n = 0;
+    void on_defect_onset(VersionId v, std::size_t, Time t) override { n += v == 1 && t == 0; }
+  } o;
+  world.add_observer(&o);
+  world.run_until(kSecond);
+  CHECK(o.n == 1);
+  CHECK(world.defect_active(1));
+}

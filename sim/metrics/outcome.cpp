@@ -167,7 +167,11 @@ void OutcomeObserver::update() {
   servable_ = servable;
   last_change_ = now;
 
-  if (release_start_ == kTimeNever || deploy_end_ != kTimeNever) return;
+  if (release_start_ == kTimeNever) return;
+  if (abort_at_ != kTimeNever && rollback_capacity_at_ == kTimeNever &&
+      world_.ready(world_.stable()) >= release_replicas_)
+    rollback_capacity_at_ = now;
+  if (deploy_end_ != kTimeNever) return;
   const VersionId stable = world_.stable();
   const VersionId candidate = world_.candidate();
   auto gone = [&](VersionId v) { return world_.active(v) == 0 && world_.count(v, ReplicaState::draining) == 0; };
@@ -180,7 +184,6 @@ void OutcomeObserver::update() {
   }
   if (rollback_traffic_at_ == kTimeNever && world_.traffic_share(stable) >= 1 - 1e-12 && world_.ready(stable) > 0)
     rollback_traffic_at_ = now;
-  if (rollback_capacity_at_ == kTimeNever && world_.ready(stable) >= release_replicas_) rollback_capacity_at_ = now;
   if (rollback_traffic_at_ != kTimeNever && gone(candidate)) {
     deploy_end_ = now;
     rolled_back_ = true;

@@ -24,7 +24,7 @@ World::World(WorldConfig config)
     : config_(std::move(config)),
       sim_(config_.seed, config_.replication),
       platform_(sim_, config_.cluster.registry_bytes_per_second, config_.cluster.registry_latency),
-      router_(config_.versions.size(), mix64(config_.seed ^ 0x726f75746572ULL)) {
+      router_(config_.versions.size(), derive_seed(config_.seed, config_.replication, Stream::routing)) {
   if (config_.versions.empty()) throw std::invalid_argument("world: at least one model version is needed");
   if (config_.versions.size() >= kNoVersion) throw std::invalid_argument("world: too many model versions");
   if (config_.cluster.pools.empty()) throw std::invalid_argument("world: at least one node pool is needed");
@@ -61,10 +61,10 @@ World::World(WorldConfig config)
     has_quality_ = has_quality_ || spec.quality.conversion > 0 || !spec.quality.conversion_by_segment.empty();
     for (std::size_t d = 0; d < spec.defects.size(); ++d) {
       const DefectOnset& onset = spec.defects[d].onset;
-      if (onset.kind == DefectOnset::Kind::at_start) {
-        activate_defect(static_cast<VersionId>(v), d);
-      } else if (onset.kind == DefectOnset::Kind::at) {
-        sim_.call_at(onset.delay, [this, v, d] { activate_defect(static_cast<VersionId>(v), d); });
+      // Scheduled rather than applied here, so that observers added before the run see the onset.
+      if (onset.kind == DefectOnset::Kind::at_start || onset.kind == DefectOnset::Kind::at) {
+        const Time at = onset.kind == DefectOnset::Kind::at ? onset.delay : 0;
+        sim_.call_at(at, [this, v, d] { activate_defect(static_cast<VersionId>(v), d); });
       }
     }
   }

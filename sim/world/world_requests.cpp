@@ -28,7 +28,12 @@ void World::handle_arrival() {
   const VersionId v = router_.route(user, segment_scratch_, ready_counts_, routing);
   const bool mirrored = router_.mirror(routing);
   const Time t = now();
-  if (v != kNoVersion) dispatch(v, user, segment, t, false);
+  if (v != kNoVersion) {
+    dispatch(v, user, segment, t, false);
+  } else {
+    // No version is in service: the request fails, accounted to the stable version.
+    finish(Request{t, t, user, UINT32_MAX, stable_, segment, false}, 0, RequestStatus::no_replica);
+  }
   if (mirrored && router_.mirror_version() != v) dispatch(router_.mirror_version(), user, segment, t, true);
 
   const Time next = arrivals_process_->next(t, sim_.rng(Stream::arrivals));
