@@ -45,7 +45,8 @@ WorldConfig demo_config(std::uint64_t replication) {
   ModelVersionSpec v2 = v1;
   v2.name = "v2";
   v2.quality.conversion = 0.104;
-  v2.defects = {DefectSpec{DefectSpec::Kind::latency, 2.5, 0, {DefectOnset::Kind::after_exposure, 20 * kMinute, 0}}};
+  v2.defects = {
+      DefectSpec{DefectSpec::Kind::latency, 2.5, 0, {DefectOnset::Kind::after_exposure, 20 * kMinute, 0}}};
   c.versions = {v1, v2};
 
   c.arrivals = std::shared_ptr<const ArrivalProcess>(make_poisson(400));
@@ -107,7 +108,8 @@ std::string cell(const std::vector<double>& values) {
 
 int main() {
   const int replications = 5;
-  std::printf("deploysim demo: 8 replicas of v1 at 400 req/s; v2 has a latency defect 20 min after exposure.\n");
+  std::printf(
+      "deploysim demo: 8 replicas of v1 at 400 req/s; v2 has a latency defect 20 min after exposure.\n");
   std::printf("3 simulated hours, release at 1 h, %d replications, mean ± 95%% CI.\n\n", replications);
   const char* names[] = {"none", "recreate"};
   std::vector<OutcomeMetrics> results[2];
@@ -127,7 +129,8 @@ int main() {
   }
   std::vector<double> extra;
   for (int r = 0; r < replications; ++r)
-    extra.push_back(extra_cost(results[1][static_cast<std::size_t>(r)], results[0][static_cast<std::size_t>(r)]));
+    extra.push_back(
+        extra_cost(results[1][static_cast<std::size_t>(r)], results[0][static_cast<std::size_t>(r)]));
   std::printf("%-24s %-22s %-22s\n", "extra_cost", "0", cell(extra).c_str());
   return 0;
 }

@@ -143,7 +143,7 @@ TEST_CASE("monitor/latency_sketch: empty and constant sketches", "[monitor]") {
   CHECK_THROWS_AS(LatencySketch(1.0), std::invalid_argument);
 }
 
-TEST_CASE("monitor/latency_sketch: merge equals adding everything; subtract restores", "[monitor]") {
+TEST_CASE("monitor/latency_sketch: merge equals adding everything and subtract restores", "[monitor]") {
   boost::random::lognormal_distribution<double> lognormal(std::log(0.03), 0.8);
   const std::vector<Time> first = draw(50'000, 11, [&](Rng& r) { return lognormal(r); });
   const std::vector<Time> second = draw(70'000, 12, [&](Rng& r) { return lognormal(r) * 3.0; });

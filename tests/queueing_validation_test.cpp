@@ -59,13 +59,15 @@ TEST_CASE("validation/queueing: M/M/c mean wait and P(wait) match Erlang C", "[v
   };
   const Case cases[] = {{1, 0.5}, {1, 0.8}, {2, 0.9}, {4, 0.7}, {8, 0.95}, {16, 0.9}, {32, 0.8}};
   const double mu = 100;  // 10 ms mean service
-  std::printf("\n| c | rho | Erlang C P(wait) | sim P(wait) (99%% CI) | theory Wq (ms) | sim Wq (ms) (99%% CI) |\n");
+  std::printf(
+      "\n| c | rho | Erlang C P(wait) | sim P(wait) (99%% CI) | theory Wq (ms) | sim Wq (ms) (99%% CI) |\n");
   std::printf("|---|---|---|---|---|---|\n");
   for (const Case& k : cases) {
     const double lambda = k.rho * k.c * mu;
     // Heavier traffic decorrelates more slowly: give it more requests.
     const double n = k.rho >= 0.9 ? 3e6 : 1e6;
-    const RunResult r = run_queue(testing_support::single_queue_config(lambda, 1 / mu, k.c), n, lambda, 11 + k.c);
+    const RunResult r =
+        run_queue(testing_support::single_queue_config(lambda, 1 / mu, k.c), n, lambda, 11 + k.c);
     const double pw = erlang_c(k.c, lambda / mu);
     const double wq = mmc_mean_wait(lambda, mu, k.c);
     std::printf("| %d | %.2f | %.4f | %.4f ± %.4f | %.3f | %.3f ± %.3f |\n", k.c, k.rho, pw, r.p_wait.mean,

@@ -158,8 +158,9 @@ TEST_CASE("world/pools: pending replicas provision nodes up to max, then wait, a
   CHECK(world.cost_so_far() == Approx((2 * 16.0 + 13.0 + 37.0 / 60) / 60.0).epsilon(1e-12));
 }
 
-TEST_CASE("world/lb: random split of M/M/1 replicas matches the M/M/1 formula and JSQ-like policies do better",
-          "[world]") {
+TEST_CASE(
+    "world/lb: random split of M/M/1 replicas matches the M/M/1 formula and JSQ-like policies do better",
+    "[world]") {
   const double mu = 100, rho = 0.8;
   const int c = 4;
   std::map<LoadBalancing, double> wait;
@@ -257,7 +258,8 @@ TEST_CASE("world/router: weights, stickiness, match rules and mirroring", "[worl
     world.set_weights(w2);
     world.run_until(200 * kSecond);
     for (const auto& [user, versions] : s.versions_of_user) {
-      if (versions.count(1) && s2.versions_of_user.count(user)) CHECK(s2.versions_of_user[user].count(0) == 0);
+      if (versions.count(1) && s2.versions_of_user.count(user))
+        CHECK(s2.versions_of_user[user].count(0) == 0);
     }
   }
   SECTION("match rules send a segment to a version") {
@@ -277,7 +279,8 @@ TEST_CASE("world/defects: latency, errors, quality, onset after exposure and und
   WorldConfig c = rollout_config(400, 4, 2);
   c.versions[1].error_rate = 0;
   c.versions[1].defects = {
-      DefectSpec{DefectSpec::Kind::error_rate, 0.2, 0, DefectOnset{DefectOnset::Kind::after_exposure, 60 * kSecond, 0}},
+      DefectSpec{DefectSpec::Kind::error_rate, 0.2, 0,
+                 DefectOnset{DefectOnset::Kind::after_exposure, 60 * kSecond, 0}},
       DefectSpec{DefectSpec::Kind::latency, 3.0, 0, DefectOnset{DefectOnset::Kind::load_above, 0, 150}}};
   World world(c);
   world.deploy_ready(0, 4);
@@ -296,7 +299,7 @@ TEST_CASE("world/defects: latency, errors, quality, onset after exposure and und
   } o;
   world.add_observer(&o);
   world.run_until(100 * kSecond);
-  CHECK(o.onsets.empty());  // v2 has served nothing yet
+  CHECK(o.onsets.empty());        // v2 has served nothing yet
   world.set_in_service(1, true);  // 2 of 6 replicas: ~133 req/s per v2 replica, below the load threshold
   world.run_until(130 * kSecond);
   CHECK(o.onsets.empty());
@@ -316,7 +319,8 @@ TEST_CASE("world/defects: latency, errors, quality, onset after exposure and und
   CHECK(static_cast<double>(o.v2_errors) / static_cast<double>(o.v2) == Approx(0.2).margin(0.02));
 }
 
-TEST_CASE("world/defects: crash loops back off exponentially and memory leaks crash after uptime", "[world]") {
+TEST_CASE("world/defects: crash loops back off exponentially and memory leaks crash after uptime",
+          "[world]") {
   WorldConfig c = rollout_config(0.0001);
   c.versions[1].image_bytes = 0;
   c.versions[1].warmup = 0;
@@ -435,8 +439,9 @@ TEST_CASE("world/rewards: conversions follow quality and arrive after the label 
   CHECK(m.regret == Approx(0.02 * static_cast<double>(rw.ok_all[0])).epsilon(1e-9));
 }
 
-TEST_CASE("world/determinism: same seed gives an identical dump and common random numbers hold across strategies",
-          "[world]") {
+TEST_CASE(
+    "world/determinism: same seed gives an identical dump and common random numbers hold across strategies",
+    "[world]") {
   auto run = [](std::uint64_t seed, bool release) {
     WorldConfig c = rollout_config(300, 6, 2);
     c.seed = seed;
@@ -445,7 +450,8 @@ TEST_CASE("world/determinism: same seed gives an identical dump and common rando
     users.zipf_exponent = 1.1;
     c.users = std::make_shared<const UserPopulation>(users);
     c.faults.node_failures = NodeFailureSpec{true, 2 * kHour, Distribution::exponential(5 * kMinute)};
-    c.versions[1].defects = {DefectSpec{DefectSpec::Kind::latency, 2.0, 0, {DefectOnset::Kind::after_exposure, 5 * kMinute, 0}}};
+    c.versions[1].defects = {
+        DefectSpec{DefectSpec::Kind::latency, 2.0, 0, {DefectOnset::Kind::after_exposure, 5 * kMinute, 0}}};
     auto world = std::make_unique<World>(c);
     world->deploy_ready(0, 4);
     world->set_release(0, 1);
@@ -457,7 +463,8 @@ TEST_CASE("world/determinism: same seed gives an identical dump and common rando
     world->add_observer(&series);
     if (release) recreate_by_hand(*world, 10 * kMinute, 4);
     world->run_until(kHour);
-    // Requests still in flight at the end have no record yet: compare those that arrived before the last minute.
+    // Requests still in flight at the end have no record yet: compare those that arrived before the last
+    // minute.
     std::erase_if(log.arrivals, [](const auto& a) { return a.first >= kHour - kMinute; });
     std::sort(log.arrivals.begin(), log.arrivals.end());
     return std::make_tuple(outcome.finish().dump() + series.csv(), log.arrivals, log.node_failures);
@@ -497,8 +504,8 @@ TEST_CASE("world/threads: worlds are values and runs on several threads equal ru
 TEST_CASE("metrics/outcome: a hand-driven canary abort gives detection, rollback and exposure figures",
           "[metrics]") {
   WorldConfig c = rollout_config(200, 8, 1);
-  c.versions[1].defects = {
-      DefectSpec{DefectSpec::Kind::error_rate, 0.5, 0, DefectOnset{DefectOnset::Kind::after_exposure, 2 * kMinute, 0}}};
+  c.versions[1].defects = {DefectSpec{DefectSpec::Kind::error_rate, 0.5, 0,
+                                      DefectOnset{DefectOnset::Kind::after_exposure, 2 * kMinute, 0}}};
   World world(c);
   world.deploy_ready(0, 7);
   world.deploy_ready(1, 1);
@@ -531,7 +538,7 @@ TEST_CASE("metrics/outcome: a hand-driven canary abort gives detection, rollback
   const OutcomeMetrics m = outcome.finish();
   CHECK(m.outcome == "rolled_back");
   CHECK(m.time_to_detect_s == Approx(30).margin(0.5));  // onset 2 min after the first canary request
-  CHECK(m.rollback_time_s == 0);                          // weights switch at once
+  CHECK(m.rollback_time_s == 0);                        // weights switch at once
   // The eighth stable replica lands on the canary's node, which has no v1 image: a 2 s pull.
   CHECK(m.rollback_capacity_time_s == Approx(2.0).margin(0.05));
   CHECK(m.deploy_duration_s == Approx(150).margin(0.05));

@@ -16,7 +16,7 @@ struct DefectOnset {
     load_above,      // once the version's load exceeds a rate per ready replica (latched)
   };
   Kind kind = Kind::at_start;
-  Time delay = 0;               // `at` and `after_exposure`
+  Time delay = 0;              // `at` and `after_exposure`
   double per_replica_rps = 0;  // `load_above`
 };
 

@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "sim/core/distribution.hpp"
 #include "sim/core/time.hpp"
-#include "sim/world/distribution.hpp"
 
 namespace sim {
 

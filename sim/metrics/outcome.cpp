@@ -78,7 +78,8 @@ void OutcomeObserver::advance_seconds(Time second) {
     if (window_total_ > 0) {
       const double total = static_cast<double>(window_total_);
       const bool bad_availability = static_cast<double>(window_errors_) > max_error * total;
-      const bool bad_latency = slo_.latency_threshold != kTimeNever && static_cast<double>(window_slow_) > max_slow * total;
+      const bool bad_latency =
+          slo_.latency_threshold != kTimeNever && static_cast<double>(window_slow_) > max_slow * total;
       if (bad_availability || bad_latency) ++degraded_seconds_;
     }
     ++current_second_;
@@ -174,7 +175,9 @@ void OutcomeObserver::update() {
   if (deploy_end_ != kTimeNever) return;
   const VersionId stable = world_.stable();
   const VersionId candidate = world_.candidate();
-  auto gone = [&](VersionId v) { return world_.active(v) == 0 && world_.count(v, ReplicaState::draining) == 0; };
+  auto gone = [&](VersionId v) {
+    return world_.active(v) == 0 && world_.count(v, ReplicaState::draining) == 0;
+  };
   if (abort_at_ == kTimeNever) {
     if (world_.traffic_share(candidate) >= 1 - 1e-12 && world_.ready(candidate) > 0 && gone(stable)) {
       deploy_end_ = now;
@@ -182,7 +185,8 @@ void OutcomeObserver::update() {
     }
     return;
   }
-  if (rollback_traffic_at_ == kTimeNever && world_.traffic_share(stable) >= 1 - 1e-12 && world_.ready(stable) > 0)
+  if (rollback_traffic_at_ == kTimeNever && world_.traffic_share(stable) >= 1 - 1e-12 &&
+      world_.ready(stable) > 0)
     rollback_traffic_at_ = now;
   if (rollback_traffic_at_ != kTimeNever && gone(candidate)) {
     deploy_end_ = now;

@@ -17,10 +17,10 @@ class World;
 
 /// The service level objective that degraded seconds and the error budget refer to.
 struct SloSpec {
-  double availability = 0.999;           // fraction of live requests that must succeed
-  double latency_quantile = 0.99;        // e.g. p99 ...
-  Time latency_threshold = kTimeNever;   // ... must stay at or below this
-  Time window = kMinute;                 // rolling window, evaluated every second
+  double availability = 0.999;          // fraction of live requests that must succeed
+  double latency_quantile = 0.99;       // e.g. p99 ...
+  Time latency_threshold = kTimeNever;  // ... must stay at or below this
+  Time window = kMinute;                // rolling window, evaluated every second
 };
 
 inline constexpr double kNotApplicable = std::numeric_limits<double>::quiet_NaN();

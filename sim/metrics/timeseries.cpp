@@ -23,7 +23,8 @@ void TimeSeriesObserver::on_request(const RequestRecord& r) {
   Interval& in = current_[r.version];
   ++in.requests;
   if (r.status != RequestStatus::ok) ++in.errors;
-  if (r.status != RequestStatus::no_replica && r.status != RequestStatus::queue_full) in.latency.add(r.latency);
+  if (r.status != RequestStatus::no_replica && r.status != RequestStatus::queue_full)
+    in.latency.add(r.latency);
 }
 
 void TimeSeriesObserver::tick() {

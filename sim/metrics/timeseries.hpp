@@ -14,14 +14,14 @@ namespace sim {
 class World;
 
 struct TimeSeriesRow {
-  Time time;                // end of the interval
+  Time time;  // end of the interval
   VersionId version;
-  std::uint64_t requests;   // live requests answered in the interval
-  double traffic_share;     // of all live requests in the interval
-  int ready;                // ready replicas at the end of the interval
-  double error_rate;        // failed / requests in the interval (0 without requests)
-  double latency_p99_s;     // over requests served in the interval (0 without requests)
-  double cost;              // cost of the whole cluster so far
+  std::uint64_t requests;  // live requests answered in the interval
+  double traffic_share;    // of all live requests in the interval
+  int ready;               // ready replicas at the end of the interval
+  double error_rate;       // failed / requests in the interval (0 without requests)
+  double latency_p99_s;    // over requests served in the interval (0 without requests)
+  double cost;             // cost of the whole cluster so far
 };
 
 class TimeSeriesObserver : public WorldObserver {

@@ -5,16 +5,16 @@
 #include <string>
 #include <vector>
 
+#include "sim/core/distribution.hpp"
 #include "sim/core/time.hpp"
 #include "sim/faults/defect.hpp"
-#include "sim/world/distribution.hpp"
 
 namespace sim {
 
 /// Conversion probability of a successful answer, optionally per segment of one user attribute.
 struct QualitySpec {
   double conversion = 0;
-  int segment_attribute = -1;              // index of the user attribute, -1: none
+  int segment_attribute = -1;                 // index of the user attribute, -1: none
   std::vector<double> conversion_by_segment;  // indexed by category of that attribute
 };
 
@@ -28,8 +28,8 @@ struct ModelVersionSpec {
   QualitySpec quality;
   double image_bytes = 0;
   Distribution startup = Distribution::deterministic(0);
-  Time warmup = 0;      // readiness delay after start-up
-  std::string pool;     // node pool; empty: the first pool
+  Time warmup = 0;   // readiness delay after start-up
+  std::string pool;  // node pool; empty: the first pool
   std::vector<DefectSpec> defects;
 };
 

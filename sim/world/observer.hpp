@@ -11,25 +11,25 @@ namespace sim {
 
 enum class RequestStatus : std::uint8_t {
   ok,
-  error,        // the version's error probability or an error-rate defect
-  timeout,      // not finished within the request timeout
-  queue_full,   // the replica's queue was at its limit
-  no_replica,   // no Ready replica of the chosen version
-  aborted,      // the replica crashed or was killed while the request was in flight
+  error,       // the version's error probability or an error-rate defect
+  timeout,     // not finished within the request timeout
+  queue_full,  // the replica's queue was at its limit
+  no_replica,  // no Ready replica of the chosen version
+  aborted,     // the replica crashed or was killed while the request was in flight
 };
 const char* to_string(RequestStatus s);
 
 struct RequestRecord {
   Time arrival = 0;
-  Time done = 0;      // when the outcome is known (now)
-  Time wait = 0;      // time spent queued before service
-  Time latency = 0;   // done - arrival, capped at the timeout for timeouts
+  Time done = 0;     // when the outcome is known (now)
+  Time wait = 0;     // time spent queued before service
+  Time latency = 0;  // done - arrival, capped at the timeout for timeouts
   std::uint32_t user = 0;
   std::uint8_t segment = 0;  // category of the first user attribute (0 if none)
   VersionId version = 0;
   RequestStatus status = RequestStatus::ok;
-  bool shadow = false;         // a mirrored copy: costs capacity, never returned to the user
-  bool defect_active = false;  // a defect of the serving version was active
+  bool shadow = false;          // a mirrored copy: costs capacity, never returned to the user
+  bool defect_active = false;   // a defect of the serving version was active
   double expected_quality = 0;  // conversion probability of the serving version for this user, now
   double best_quality = 0;      // the best conversion probability among the release's versions, now
 };
@@ -43,10 +43,10 @@ const char* to_string(NodeState s);
 /// Decisions and milestones recorded by whoever drives the release (a strategy or a test).
 enum class MarkKind : std::uint8_t {
   release_start,
-  promoted,     // the candidate is declared the new stable version
-  abort,        // the decision to roll back
-  stalled,      // the rollout stopped making progress (progress deadline)
-  note,         // any other decision, for the record
+  promoted,  // the candidate is declared the new stable version
+  abort,     // the decision to roll back
+  stalled,   // the rollout stopped making progress (progress deadline)
+  note,      // any other decision, for the record
 };
 const char* to_string(MarkKind k);
 
@@ -63,8 +63,8 @@ class WorldObserver {
  public:
   virtual ~WorldObserver() = default;
   virtual void on_request(const RequestRecord&) {}
-  virtual void on_replica_state(std::uint32_t /*replica*/, VersionId, ReplicaState /*from*/, ReplicaState /*to*/,
-                                Time) {}
+  virtual void on_replica_state(std::uint32_t /*replica*/, VersionId, ReplicaState /*from*/,
+                                ReplicaState /*to*/, Time) {}
   /// A replica's process failed (crash loop, memory leak); it restarts after its back-off in Starting.
   virtual void on_replica_crash(std::uint32_t /*replica*/, VersionId, std::uint32_t /*restarts*/, Time) {}
   virtual void on_node_state(std::uint32_t /*node*/, NodeState /*from*/, NodeState /*to*/, Time) {}

@@ -11,7 +11,8 @@ Router::Router(std::size_t versions, std::uint64_t salt)
 void Router::use_replica_proportional() { weighted_ = false; }
 
 void Router::set_weights(std::span<const double> weights) {
-  if (weights.size() != weights_.size()) throw std::invalid_argument("router: one weight per version expected");
+  if (weights.size() != weights_.size())
+    throw std::invalid_argument("router: one weight per version expected");
   double sum = 0;
   for (double w : weights) {
     if (!(w >= 0)) throw std::invalid_argument("router: weights must be >= 0");
@@ -26,18 +27,20 @@ void Router::set_in_service(VersionId v, bool in_service) { in_service_.at(v) = 
 
 void Router::set_mirror(VersionId v, double percent) {
   if (v >= weights_.size()) throw std::invalid_argument("router: unknown mirror version");
-  if (!(percent >= 0 && percent <= 100)) throw std::invalid_argument("router: mirror percent must be in [0, 100]");
+  if (!(percent >= 0 && percent <= 100))
+    throw std::invalid_argument("router: mirror percent must be in [0, 100]");
   mirror_version_ = v;
   mirror_fraction_ = percent / 100.0;
 }
 
 double Router::bucket(std::uint32_t user) const {
-  return static_cast<double>(mix64(salt_ ^ (static_cast<std::uint64_t>(user) * 0x9e3779b97f4a7c15ULL)) >> 11) *
+  return static_cast<double>(mix64(salt_ ^ (static_cast<std::uint64_t>(user) * 0x9e3779b97f4a7c15ULL)) >>
+                             11) *
          0x1.0p-53;
 }
 
-VersionId Router::route(std::uint32_t user, std::span<const std::uint8_t> segments, std::span<const int> ready,
-                        Rng& rng) const {
+VersionId Router::route(std::uint32_t user, std::span<const std::uint8_t> segments,
+                        std::span<const int> ready, Rng& rng) const {
   for (const MatchRule& r : rules_) {
     if (static_cast<std::size_t>(r.attribute) < segments.size() && segments[r.attribute] == r.category)
       return r.version;

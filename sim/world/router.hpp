@@ -18,9 +18,9 @@ using VersionId = std::uint16_t;
 inline constexpr VersionId kNoVersion = UINT16_MAX;
 
 struct MatchRule {
-  int attribute = 0;        // user attribute index
-  int category = 0;         // category of that attribute
-  VersionId version = 0;    // where matching users go
+  int attribute = 0;      // user attribute index
+  int category = 0;       // category of that attribute
+  VersionId version = 0;  // where matching users go
 };
 
 class Router {
@@ -35,7 +35,10 @@ class Router {
   void set_sticky(bool sticky) { sticky_ = sticky; }
   void set_match_rules(std::vector<MatchRule> rules) { rules_ = std::move(rules); }
   void set_mirror(VersionId v, double percent);
-  void clear_mirror() { mirror_version_ = kNoVersion; mirror_fraction_ = 0; }
+  void clear_mirror() {
+    mirror_version_ = kNoVersion;
+    mirror_fraction_ = 0;
+  }
 
   bool weighted() const { return weighted_; }
   bool sticky() const { return sticky_; }

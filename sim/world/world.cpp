@@ -34,7 +34,8 @@ World::World(WorldConfig config)
   lifecycle_kind_ = sim_.add_handler(&World::on_lifecycle_event, this);
 
   for (const PoolSpec& spec : config_.cluster.pools) {
-    if (spec.nodes < 0 || spec.slots < 1) throw std::invalid_argument("pool " + spec.name + ": bad nodes or slots");
+    if (spec.nodes < 0 || spec.slots < 1)
+      throw std::invalid_argument("pool " + spec.name + ": bad nodes or slots");
     Pool p;
     p.spec = spec;
     if (p.spec.max_nodes < 0) p.spec.max_nodes = spec.nodes;
@@ -49,12 +50,15 @@ World::World(WorldConfig config)
   ready_counts_.assign(config_.versions.size(), 0);
   for (std::size_t v = 0; v < config_.versions.size(); ++v) {
     const ModelVersionSpec& spec = config_.versions[v];
-    if (spec.concurrency < 1) throw std::invalid_argument("version " + spec.name + ": concurrency must be >= 1");
+    if (spec.concurrency < 1)
+      throw std::invalid_argument("version " + spec.name + ": concurrency must be >= 1");
     VersionState& vs = versions_[v];
     vs.pool = 0;
     if (!spec.pool.empty()) {
-      auto it = std::find_if(pools_.begin(), pools_.end(), [&](const Pool& p) { return p.spec.name == spec.pool; });
-      if (it == pools_.end()) throw std::invalid_argument("version " + spec.name + ": unknown pool " + spec.pool);
+      auto it =
+          std::find_if(pools_.begin(), pools_.end(), [&](const Pool& p) { return p.spec.name == spec.pool; });
+      if (it == pools_.end())
+        throw std::invalid_argument("version " + spec.name + ": unknown pool " + spec.pool);
       vs.pool = static_cast<std::uint32_t>(it - pools_.begin());
     }
     vs.defect_on.assign(spec.defects.size(), 0);
@@ -118,8 +122,8 @@ void World::deploy_ready(VersionId v, int n) {
       }
     }
     if (node_id == UINT32_MAX)
-      throw std::runtime_error("deploy_ready: " + std::to_string(n) + " replicas of " + config_.versions[v].name +
-                               " do not fit in pool " + pools_[vs.pool].spec.name);
+      throw std::runtime_error("deploy_ready: " + std::to_string(n) + " replicas of " +
+                               config_.versions[v].name + " do not fit in pool " + pools_[vs.pool].spec.name);
     const std::uint32_t id = create_replica(v);
     ++vs.desired;
     Replica& r = replicas_[id];
@@ -210,8 +214,8 @@ int World::nodes_in_state(NodeState s) const {
 
 World::ReplicaView World::replica(std::uint32_t id) const {
   const Replica& r = replicas_.at(id);
-  return ReplicaView{r.version, r.state, r.node, r.ready_since, r.restarts,
-                     static_cast<int>(r.in_service.size() + r.queue_size)};
+  return ReplicaView{r.version,     r.state,    r.node,
+                     r.ready_since, r.restarts, static_cast<int>(r.in_service.size() + r.queue_size)};
 }
 
 double World::expected_quality(VersionId v, std::uint32_t user) const {
@@ -325,8 +329,7 @@ void World::count_load(VersionState& vs, VersionId v) {
   const Time second = now() / kSecond;
   if (second != vs.load_second) {
     if (vs.load_second >= 0 && !vs.ready.empty()) {
-      const double per_replica =
-          static_cast<double>(vs.load_count) / static_cast<double>(vs.ready.size());
+      const double per_replica = static_cast<double>(vs.load_count) / static_cast<double>(vs.ready.size());
       const auto& defects = config_.versions[v].defects;
       for (std::size_t d = 0; d < defects.size(); ++d) {
         if (!vs.defect_on[d] && defects[d].onset.kind == DefectOnset::Kind::load_above &&

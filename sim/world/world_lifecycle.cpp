@@ -26,7 +26,8 @@ const char* to_string(RequestStatus s) {
 }
 
 const char* to_string(ReplicaState s) {
-  static const char* const names[] = {"pending", "pulling", "starting", "warming", "ready", "draining", "terminated"};
+  static const char* const names[] = {"pending", "pulling",  "starting",  "warming",
+                                      "ready",   "draining", "terminated"};
   return names[static_cast<int>(s)];
 }
 
@@ -90,7 +91,8 @@ std::uint32_t World::create_replica(VersionId v) {
   replicas_.push_back(std::move(r));
   const auto id = static_cast<std::uint32_t>(replicas_.size() - 1);
   ++versions_[v].by_state[static_cast<int>(ReplicaState::pending)];
-  for (WorldObserver* o : observers_) o->on_replica_state(id, v, ReplicaState::terminated, ReplicaState::pending, now());
+  for (WorldObserver* o : observers_)
+    o->on_replica_state(id, v, ReplicaState::terminated, ReplicaState::pending, now());
   return id;
 }
 
@@ -142,7 +144,8 @@ void World::reconcile(VersionId v) {
     const Replica& ra = replicas_[a];
     const Replica& rb = replicas_[b];
     if (ra.state != rb.state) return ra.state < rb.state;
-    if (ra.state == ReplicaState::ready && ra.ready_since != rb.ready_since) return ra.ready_since > rb.ready_since;
+    if (ra.state == ReplicaState::ready && ra.ready_since != rb.ready_since)
+      return ra.ready_since > rb.ready_since;
     return a > b;
   });
   const int surplus = current - vs.desired;
@@ -218,14 +221,15 @@ void World::become_ready(std::uint32_t replica_id) {
 
 void World::crash(std::uint32_t replica_id) {
   Replica& r = replicas_[replica_id];
-  if (r.state == ReplicaState::ready && now() - r.serving_since >= config_.backoff_reset_after) r.restarts = 0;
+  if (r.state == ReplicaState::ready && now() - r.serving_since >= config_.backoff_reset_after)
+    r.restarts = 0;
   abort_requests(replica_id);
   ++r.lifecycle_gen;
   ++r.restarts;
   // Kubernetes CrashLoopBackOff: the container waits base * 2^(restarts-1), capped, in a not-ready state.
   const double factor = std::ldexp(1.0, static_cast<int>(std::min<std::uint32_t>(r.restarts - 1, 40)));
-  const Time delay = static_cast<Time>(
-      std::min(static_cast<double>(config_.restart_backoff) * factor, static_cast<double>(config_.restart_backoff_max)));
+  const Time delay = static_cast<Time>(std::min(static_cast<double>(config_.restart_backoff) * factor,
+                                                static_cast<double>(config_.restart_backoff_max)));
   set_state(replica_id, ReplicaState::starting);
   for (WorldObserver* o : observers_) o->on_replica_crash(replica_id, r.version, r.restarts, now());
   schedule_lifecycle(replica_id, now() + delay, kRestart);
@@ -355,8 +359,8 @@ void World::schedule_node_failure(std::uint32_t node_id) {
   // A keyed stream per (pool, ordinal, failure number): the same node fails at the same times in every
   // world of a replication, whatever else differs (common random numbers).
   Rng rng(mix64(derive_seed(sim_.streams().root_seed(), sim_.streams().replication(), Stream::failures) ^
-                mix64((static_cast<std::uint64_t>(node.pool) << 40) ^ (static_cast<std::uint64_t>(node.ordinal) << 16) ^
-                      node.failure_count)));
+                mix64((static_cast<std::uint64_t>(node.pool) << 40) ^
+                      (static_cast<std::uint64_t>(node.ordinal) << 16) ^ node.failure_count)));
   ++node.failure_count;
   const double u = uniform01(rng);
   const Time ttf = static_cast<Time>(-std::log1p(-u) * static_cast<double>(spec.mtbf));

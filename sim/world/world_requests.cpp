@@ -9,7 +9,9 @@
 namespace sim {
 
 void World::on_arrival_event(void* self, const Event&) { static_cast<World*>(self)->handle_arrival(); }
-void World::on_completion_event(void* self, const Event& e) { static_cast<World*>(self)->handle_completion(e); }
+void World::on_completion_event(void* self, const Event& e) {
+  static_cast<World*>(self)->handle_completion(e);
+}
 
 void World::handle_arrival() {
   ++arrivals_;
@@ -86,7 +88,8 @@ std::uint32_t World::pick_replica(VersionState& vs) {
                                                                                           : vs.ready[b];
     }
     case LoadBalancing::random: {
-      const std::size_t a = static_cast<std::size_t>(uniform01(sim_.rng(Stream::routing)) * static_cast<double>(n));
+      const std::size_t a =
+          static_cast<std::size_t>(uniform01(sim_.rng(Stream::routing)) * static_cast<double>(n));
       return vs.ready[std::min(a, n - 1)];
     }
   }
@@ -119,7 +122,8 @@ void World::dispatch(VersionId v, std::uint32_t user, std::uint8_t segment, Time
   if (rep.queue_size == rep.queue.size()) {
     // Unbounded queues grow by doubling; bounded ones were sized at creation.
     std::vector<std::uint32_t> grown(std::max<std::size_t>(16, rep.queue.size() * 2));
-    for (std::size_t i = 0; i < rep.queue_size; ++i) grown[i] = rep.queue[(rep.queue_head + i) % rep.queue.size()];
+    for (std::size_t i = 0; i < rep.queue_size; ++i)
+      grown[i] = rep.queue[(rep.queue_head + i) % rep.queue.size()];
     rep.queue.swap(grown);
     rep.queue_head = 0;
   }
@@ -220,7 +224,8 @@ void World::finish(const Request& r, Time wait, RequestStatus status) {
   rec.arrival = r.arrival;
   rec.done = now();
   rec.wait = wait;
-  rec.latency = status == RequestStatus::timeout ? std::min(now() - r.arrival, spec.timeout) : now() - r.arrival;
+  rec.latency =
+      status == RequestStatus::timeout ? std::min(now() - r.arrival, spec.timeout) : now() - r.arrival;
   rec.user = r.user;
   rec.segment = r.segment;
   rec.version = r.version;

@@ -1,5 +1,5 @@
 // Sampling and moments of duration distributions (Boost.Random for the draws).
-#include "sim/world/distribution.hpp"
+#include "sim/core/distribution.hpp"
 
 #include <cmath>
 #include <stdexcept>
@@ -68,8 +68,8 @@ Distribution Distribution::gamma(Time mean, double cv) {
   require(cv > 0, "gamma distribution: cv must be > 0");
   Distribution d;
   d.kind_ = Kind::gamma;
-  d.a_ = 1.0 / (cv * cv);                         // shape
-  d.b_ = static_cast<double>(mean) / d.a_;        // scale
+  d.a_ = 1.0 / (cv * cv);                   // shape
+  d.b_ = static_cast<double>(mean) / d.a_;  // scale
   return d;
 }
 
@@ -176,8 +176,8 @@ std::string Distribution::describe() const {
     case Kind::gamma:
       return "gamma(mean " + std::to_string(mean) + "s, cv " + std::to_string(std::sqrt(scv())) + ")";
     case Kind::uniform:
-      return "uniform(" + format_duration(static_cast<Time>(a_)) + ", " + format_duration(static_cast<Time>(b_)) +
-             ")";
+      return "uniform(" + format_duration(static_cast<Time>(a_)) + ", " +
+             format_duration(static_cast<Time>(b_)) + ")";
     case Kind::empirical:
       return "empirical(" + std::to_string(values_->size()) + " values)";
   }
