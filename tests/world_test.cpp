@@ -564,3 +564,70 @@ TEST_CASE("world/defects: an at_start defect is reported to observers added befo
   CHECK(o.n == 1);
   CHECK(world.defect_active(1));
 }
+
+TEST_CASE("world/quality: per-segment conversion and a quality-drop defect", "[world]") {
+  WorldConfig c = rollout_config(1000, 4, 2);
+  UserPopulationConfig users;
+  users.size = 50000;
+  users.attributes = {{"platform", {{"ios", 0.4}, {"android", 0.6}}}};
+  c.users = std::make_shared<const UserPopulation>(users);
+  c.versions[0].quality = QualitySpec{0, 0, {0.20, 0.05}};  // by platform
+  c.versions[1].quality.conversion = 0.10;
+  c.versions[1].defects = {
+      DefectSpec{DefectSpec::Kind::quality_drop, 0.5, 0, {DefectOnset::Kind::at, 100 * kSecond, 0}}};
+  World world(c);
+  world.deploy_ready(0, 4);
+  world.deploy_ready(1, 4);
+  struct Conv : WorldObserver {
+    double conv[2][2] = {{0, 0}, {0, 0}}, served[2][2] = {{0, 0}, {0, 0}};
+    double v2_before = 0, v2_before_n = 0, v2_after = 0, v2_after_n = 0;
+    void on_request(const RequestRecord& r) override {
+      if (r.status != RequestStatus::ok) return;
+      served[r.version][r.segment] += 1;
+      if (r.version == 1) (r.done < 100 * kSecond ? v2_before_n : v2_after_n) += 1;
+    }
+    void on_reward(VersionId v, std::uint32_t, bool converted, Time t) override {
+      if (v == 0) return;
+      (t < 100 * kSecond ? v2_before : v2_after) += converted;
+    }
+  } o;
+  struct Seg : WorldObserver {
+    double conv[2] = {0, 0};
+    const World* w;
+    void on_reward(VersionId v, std::uint32_t user, bool converted, Time) override {
+      if (v == 0) conv[w->config().users->segment_of(user, 0)] += converted;
+    }
+  } seg;
+  seg.w = &world;
+  world.add_observer(&o);
+  world.add_observer(&seg);
+  world.run_until(200 * kSecond);
+  CHECK(seg.conv[0] / o.served[0][0] == Approx(0.20).epsilon(0.05));
+  CHECK(seg.conv[1] / o.served[0][1] == Approx(0.05).epsilon(0.08));
+  CHECK(o.v2_before / o.v2_before_n == Approx(0.10).epsilon(0.06));
+  CHECK(o.v2_after / o.v2_after_n == Approx(0.05).epsilon(0.08));  // halved by the defect
+}
+
+TEST_CASE("world/timeseries: rows per version follow the traffic split and readiness", "[world]") {
+  WorldConfig c = rollout_config(800, 4, 2);
+  c.cluster.pools[0].price_per_hour = 3.6;  // $0.001 per node-second
+  World world(c);
+  world.deploy_ready(0, 4);
+  world.deploy_ready(1, 2);
+  const double w[] = {75, 25};
+  world.set_weights(w);
+  TimeSeriesObserver series(world, 10 * kSecond);
+  world.add_observer(&series);
+  world.run_until(60 * kSecond);
+  REQUIRE(series.rows().size() == 12);  // 6 ticks x 2 versions
+  for (const TimeSeriesRow& r : series.rows()) {
+    CHECK(r.traffic_share == Approx(r.version == 0 ? 0.75 : 0.25).margin(0.03));
+    CHECK(r.ready == (r.version == 0 ? 4 : 2));
+    CHECK(r.requests > 1500);
+    CHECK(r.latency_p99_s > 0.005);
+    CHECK(r.latency_p99_s < 0.1);
+    CHECK(r.cost == Approx(4 * 0.001 * to_seconds(r.time)).epsilon(1e-9));
+  }
+  CHECK(series.csv().rfind(
+            "time_s,version,requests,traffic_share,ready,error_rate,latency_p99_s,cost\n10,v1,", 0) == 0);
+}
