@@ -1,5 +1,6 @@
 // Parsing and printing of durations with units.
 #include "sim/core/time.hpp"
+#include "sim/core/text.hpp"
 
 #include <array>
 #include <cmath>
@@ -23,16 +24,6 @@ constexpr std::array<UnitScale, 7> kUnits{{{"ns", kNanosecond},
 
 constexpr std::string_view kAllowed =
     "a number followed by one of ns, us, ms, s, m, h, d (e.g. 250ms, 3m, 1.5h)";
-
-// Builds "'text'" without operator+ on a literal, which GCC 12 misdiagnoses (-Wrestrict).
-std::string quoted(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + 2);
-  out.push_back('\'');
-  out.append(text);
-  out.push_back('\'');
-  return out;
-}
 
 [[noreturn]] void fail(std::string_view text, std::string_view why) {
   std::string msg = "invalid duration " + quoted(text) + ": ";

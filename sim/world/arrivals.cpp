@@ -1,5 +1,6 @@
 // Arrival processes: Poisson, piecewise, diurnal, flash crowd and trace replay, plus the trace CSV reader.
 #include "sim/world/arrivals.hpp"
+#include "sim/core/text.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -40,15 +41,6 @@ double seconds_between(Time a, Time b) {
   Time diff = 0;
   if (!__builtin_sub_overflow(b, a, &diff)) return to_seconds(diff);
   return (static_cast<double>(b) - static_cast<double>(a)) / kNsPerSecond;
-}
-
-std::string quoted(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + 2);
-  out.push_back('\'');
-  out.append(text);
-  out.push_back('\'');
-  return out;
 }
 
 void require(bool ok, const std::string& what) {

@@ -1,5 +1,6 @@
 // User population: activity-skewed user draws and hash-based segment membership.
 #include "sim/world/users.hpp"
+#include "sim/core/text.hpp"
 
 #include <cmath>
 #include <cstdio>
@@ -13,15 +14,6 @@ namespace sim {
 namespace {
 
 [[noreturn]] void invalid(const std::string& what) { throw std::invalid_argument("UserPopulation: " + what); }
-
-std::string quoted(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + 2);
-  out.push_back('\'');
-  out.append(text);
-  out.push_back('\'');
-  return out;
-}
 
 const UserPopulationConfig& validated(const UserPopulationConfig& config) {
   if (config.size < 1) invalid("population size must be at least 1");
