@@ -1,0 +1,81 @@
+// Control: everything a strategy may do to the world, and all it may read of it.
+//
+// Strategies never touch replicas, nodes or the calendar directly. Control also owns the strategy's
+// timers and turns world signals into coalesced on_change calls made outside the world's bookkeeping.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "sim/world/world.hpp"
+#include "strategies/strategy.hpp"
+
+namespace sim {
+
+class Control : private WorldObserver {
+ public:
+  /// Attaches to `world`; the strategy starts at `start_at`. Stable and candidate are version ids; `replicas`
+  /// is the release's target replica count.
+  Control(World& world, std::unique_ptr<Strategy> strategy, VersionId stable, VersionId candidate, int replicas,
+          Time start_at);
+  ~Control() override;
+  Control(const Control&) = delete;
+  Control& operator=(const Control&) = delete;
+
+  // ---- reading ------------------------------------------------------------------------------------------
+  Time now() const { return world_.now(); }
+  VersionId stable() const { return stable_; }
+  VersionId candidate() const { return candidate_; }
+  int replicas() const { return replicas_; }
+  int desired(VersionId v) const { return world_.desired(v); }
+  int ready(VersionId v) const { return world_.ready(v); }
+  int available(VersionId v, Time min_ready) const { return world_.available(v, min_ready); }
+  /// Replicas that are neither draining nor terminated.
+  int active(VersionId v) const { return world_.active(v); }
+  int count(VersionId v, ReplicaState s) const { return world_.count(v, s); }
+  /// Active or draining: the replicas of `v` that still exist.
+  int existing(VersionId v) const { return world_.active(v) + world_.count(v, ReplicaState::draining); }
+  double traffic_share(VersionId v) const { return world_.traffic_share(v); }
+  bool finished() const { return finished_; }
+
+  // ---- acting -------------------------------------------------------------------------------------------
+  void scale(VersionId v, int replicas) { world_.scale(v, replicas); }
+  void set_weights(std::span<const double> percent_by_version) { world_.set_weights(percent_by_version); }
+  /// Convenience for two versions: `candidate_percent` to the candidate, the rest to stable.
+  void set_candidate_weight(double candidate_percent);
+  void use_replica_proportional() { world_.use_replica_proportional(); }
+  void set_in_service(VersionId v, bool in_service) { world_.set_in_service(v, in_service); }
+  void set_mirror(VersionId v, double percent) { world_.set_mirror(v, percent); }
+  void clear_mirror() { world_.clear_mirror(); }
+  /// Calls Strategy::on_timer(token) after `delay`.
+  void timer(Time delay, std::uint64_t token);
+  /// Records a decision with its reason (shown in reports).
+  void note(std::string reason) { world_.mark(MarkKind::note, std::move(reason)); }
+  /// The candidate is the new stable version; the strategy is done.
+  void promoted(std::string reason);
+  /// The decision to roll back.
+  void abort(std::string reason);
+  /// The rollout stopped making progress (progress deadline).
+  void stalled(std::string reason);
+  /// The rollback completed; the strategy is done.
+  void rolled_back(std::string reason);
+
+ private:
+  void on_replica_state(std::uint32_t, VersionId, ReplicaState, ReplicaState, Time) override { poke(); }
+  void on_replica_crash(std::uint32_t, VersionId, std::uint32_t, Time) override { poke(); }
+  void on_node_state(std::uint32_t, NodeState, NodeState, Time) override { poke(); }
+  void poke();
+
+  World& world_;
+  std::unique_ptr<Strategy> strategy_;
+  VersionId stable_;
+  VersionId candidate_;
+  int replicas_;
+  bool started_ = false;
+  bool finished_ = false;
+  bool change_pending_ = false;
+};
+
+}  // namespace sim

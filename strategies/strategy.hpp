@@ -1,0 +1,36 @@
+// The Strategy interface: a deployment strategy is one class with a few hooks, acting only through Control.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/scenario/params.hpp"
+
+namespace sim {
+
+class Control;
+
+class Strategy {
+ public:
+  virtual ~Strategy() = default;
+  /// The release begins (at ReleaseSpec::at).
+  virtual void start(Control& control) = 0;
+  /// Something the strategy may care about changed: a replica or node changed state, a replica crashed.
+  /// Called after the change, outside the world's bookkeeping, at most once per simulated instant.
+  virtual void on_change(Control& /*control*/) {}
+  /// A timer set with Control::timer fired.
+  virtual void on_timer(Control& /*control*/, std::uint64_t /*token*/) {}
+};
+
+/// A registry entry: what `deploysim strategies` lists and what scenario validation checks against.
+struct StrategyInfo {
+  std::string name;
+  std::string description;
+  std::vector<ParamSpec> params;
+  std::function<std::unique_ptr<Strategy>(const ParamValues&)> create;
+};
+
+}  // namespace sim
