@@ -4,7 +4,7 @@ ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test asan bench run format clean
+.PHONY: all deps build test asan bench run golden format clean
 
 all: build
 
@@ -30,7 +30,11 @@ bench: build
 	$(BUILD)/bench/deploysim_bench --benchmark_counters_tabular=true
 
 run: build
-	$(BUILD)/deploysim_demo
+	$(BUILD)/deploysim run scenarios/quickstart.yaml -o out/quickstart
+
+# Regenerates tests/golden/*.json after an intended change of behaviour; review the diff like code.
+golden: build
+	DEPLOYSIM_UPDATE_GOLDEN=1 $(BUILD)/tests/deploysim_tests "[golden]"
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')

@@ -28,6 +28,7 @@ class Control : private WorldObserver {
   Time now() const { return world_.now(); }
   VersionId stable() const { return stable_; }
   VersionId candidate() const { return candidate_; }
+  const std::string& version_name(VersionId v) const { return world_.version(v).name; }
   int replicas() const { return replicas_; }
   int desired(VersionId v) const { return world_.desired(v); }
   int ready(VersionId v) const { return world_.ready(v); }

@@ -31,6 +31,8 @@ struct StrategyInfo {
   std::string description;
   std::vector<ParamSpec> params;
   std::function<std::unique_ptr<Strategy>(const ParamValues&)> create;
+  /// False for the baseline that releases nothing: its runs have no release start and outcome "none".
+  bool releases = true;
 };
 
 }  // namespace sim

@@ -179,7 +179,8 @@ void OutcomeObserver::update() {
     return world_.active(v) == 0 && world_.count(v, ReplicaState::draining) == 0;
   };
   if (abort_at_ == kTimeNever) {
-    if (world_.traffic_share(candidate) >= 1 - 1e-12 && world_.ready(candidate) > 0 && gone(stable)) {
+    if (world_.traffic_share(candidate) >= 1 - 1e-12 && world_.ready(candidate) >= release_replicas_ &&
+        gone(stable)) {
       deploy_end_ = now;
       promoted_ = true;
     }

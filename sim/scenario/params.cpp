@@ -190,7 +190,9 @@ double ParamValues::number(const std::string& name) const {
   return as<double>(v, name);
 }
 bool ParamValues::boolean(const std::string& name) const { return as<bool>(get(name), name); }
-const std::string& ParamValues::string(const std::string& name) const { return as<std::string>(get(name), name); }
+const std::string& ParamValues::string(const std::string& name) const {
+  return as<std::string>(get(name), name);
+}
 Time ParamValues::duration(const std::string& name) const { return as<DurationValue>(get(name), name).ns; }
 CountOrPercent ParamValues::count_or_percent(const std::string& name) const {
   return as<CountOrPercent>(get(name), name);

@@ -2,6 +2,7 @@
 #include "sim/world/world.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <stdexcept>
 
 namespace sim {
@@ -131,6 +132,8 @@ void World::deploy_ready(VersionId v, int n) {
     ++nodes_[node_id].used_slots;
     nodes_[node_id].image_cached[v] = 1;
     become_ready(id);
+    // A deployment that already runs has been available for long: minReadySeconds does not hold it back.
+    r.ready_since = std::numeric_limits<Time>::min() / 2;
   }
 }
 
