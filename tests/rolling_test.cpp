@@ -336,15 +336,15 @@ TEST_CASE("strategies/rolling: progress pushes the deadline back", "[strategies]
 }
 
 TEST_CASE("strategies/rolling: a stall clears when progress resumes", "[strategies]") {
-  // The candidate's replicas wait 90 s for a node, longer than the 60 s deadline: the rollout stalls,
-  // then completes once the pool has grown.
+  // The candidate's replica waits for a node (10 s autoscaler scan + 90 s provisioning + 10 s start),
+  // longer than the 60 s deadline: the rollout stalls, then completes once the pool has grown.
   WorldConfig c = trajectory_config(4);
   c.cluster.pools[0].max_nodes = 5;
   c.cluster.pools[0].provision_time = Distribution::deterministic(90 * kSecond);
   const RolloutRun run =
       run_rolling(4, {{"max_surge", "1"}, {"max_unavailable", "0"}, {"progress_deadline_seconds", "60"}}, c);
   CHECK(run.first_mark(MarkKind::stalled) == 60 * kSecond);
-  CHECK(run.first_mark(MarkKind::note, "progressing again") == 100 * kSecond);
+  CHECK(run.first_mark(MarkKind::note, "progressing again") == 110 * kSecond);
   CHECK(run.outcome.outcome == "promoted");
 }
 

@@ -130,6 +130,7 @@ TEST_CASE("world/pools: pending replicas provision nodes up to max, then wait, a
   c.cluster.pools[0].price_per_hour = 1.0;
   c.cluster.pools[0].provision_time = Distribution::deterministic(3 * kMinute);
   c.cluster.pools[0].scale_down_delay = 10 * kMinute;
+  c.cluster.autoscaler_delay = 0;  // provision as soon as a replica is pending
   World world(c);
   world.deploy_ready(0, 4);  // fills both nodes
   world.scale(1, 4);         // needs two more nodes, only one may be added
@@ -630,4 +631,29 @@ TEST_CASE("world/timeseries: rows per version follow the traffic split and readi
   }
   CHECK(series.csv().rfind(
             "time_s,version,requests,traffic_share,ready,error_rate,latency_p99_s,cost\n10,v1,", 0) == 0);
+}
+
+TEST_CASE("world/pools: the autoscaler provisions only for replicas still pending after its scan delay",
+          "[world]") {
+  WorldConfig c = rollout_config(0.0001, 2, 2);
+  c.cluster.pools[0].max_nodes = 4;
+  c.cluster.pools[0].provision_time = Distribution::deterministic(kMinute);
+  c.cluster.autoscaler_delay = 10 * kSecond;
+  World world(c);
+  world.deploy_ready(0, 4);
+  // A replacement that finds a slot at once (the old replica drains in no time) causes no growth.
+  world.scale(0, 3);
+  world.scale(1, 1);
+  world.run_until(30 * kSecond);
+  CHECK(world.billed_nodes() == 2);
+  CHECK(world.count(1, ReplicaState::pending) == 0);
+  // Replicas that stay pending get nodes after the scan delay.
+  world.scale(1, 3);
+  world.run_until(30 * kSecond + 10 * kSecond - 1);
+  CHECK(world.nodes_in_state(NodeState::provisioning) == 0);
+  world.run_until(30 * kSecond + 10 * kSecond);
+  CHECK(world.nodes_in_state(NodeState::provisioning) == 1);
+  world.run_until(30 * kSecond + 10 * kSecond + kMinute);
+  CHECK(world.count(1, ReplicaState::pending) == 0);
+  CHECK(world.billed_nodes() == 3);
 }

@@ -6,6 +6,7 @@ packages=(
   build-essential cmake pkg-config
   catch2 libboost-dev libeigen3-dev libbenchmark-dev libfmt-dev
   libyaml-cpp-dev libcli11-dev nlohmann-json3-dev
+  chromium
 )
 
 missing=()

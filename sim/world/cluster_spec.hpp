@@ -28,6 +28,9 @@ struct ClusterSpec {
   double registry_bytes_per_second = 10e9 / 8;
   Time registry_latency = 0;
   double price_per_kwh = 0;
+  /// How long replicas must stay Pending before nodes are provisioned for them (the cluster autoscaler's
+  /// scan interval): replicas that find a slot sooner, e.g. freed by a draining replica, cause no growth.
+  Time autoscaler_delay = 10 * kSecond;
 };
 
 }  // namespace sim

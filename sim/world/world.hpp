@@ -171,6 +171,7 @@ class World {
     int failed = 0;
     std::uint32_t next_ordinal = 0;
     std::vector<std::uint32_t> pending;  // replicas waiting for a slot, FIFO
+    bool scan_scheduled = false;         // an autoscaler scan is pending
   };
 
   struct VersionState {
@@ -234,7 +235,8 @@ class World {
 
   // nodes
   std::uint32_t add_node(std::uint32_t pool_id, NodeState state);
-  void provision_if_needed(std::uint32_t pool_id);
+  void provision_if_needed(std::uint32_t pool_id);  // schedules an autoscaler scan
+  void grow(std::uint32_t pool_id);                 // provisions nodes for the replicas still pending
   void node_ready(std::uint32_t node_id);
   void node_fail(std::uint32_t node_id, Time repair_at);
   void node_repair(std::uint32_t node_id);

@@ -323,6 +323,21 @@ void World::set_node_state(std::uint32_t node_id, NodeState s) {
 
 void World::provision_if_needed(std::uint32_t pool_id) {
   Pool& pool = pools_[pool_id];
+  if (pool.pending.empty() || pool.scan_scheduled) return;
+  const Time delay = config_.cluster.autoscaler_delay;
+  if (delay > 0) {
+    pool.scan_scheduled = true;
+    sim_.call_in(delay, [this, pool_id] {
+      pools_[pool_id].scan_scheduled = false;
+      grow(pool_id);
+    });
+    return;
+  }
+  grow(pool_id);
+}
+
+void World::grow(std::uint32_t pool_id) {
+  Pool& pool = pools_[pool_id];
   const long demand = static_cast<long>(pool.pending.size());
   while (static_cast<long>(pool.provisioning) * pool.spec.slots < demand &&
          pool.provisioning + pool.ready + pool.failed < pool.spec.max_nodes)
