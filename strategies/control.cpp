@@ -7,7 +7,11 @@ namespace sim {
 
 Control::Control(World& world, std::unique_ptr<Strategy> strategy, VersionId stable, VersionId candidate,
                  int replicas, Time start_at)
-    : world_(world), strategy_(std::move(strategy)), stable_(stable), candidate_(candidate), replicas_(replicas) {
+    : world_(world),
+      strategy_(std::move(strategy)),
+      stable_(stable),
+      candidate_(candidate),
+      replicas_(replicas) {
   world_.add_observer(this);
   world_.sim().call_at(start_at, [this] {
     started_ = true;

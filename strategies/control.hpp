@@ -18,8 +18,8 @@ class Control : private WorldObserver {
  public:
   /// Attaches to `world`; the strategy starts at `start_at`. Stable and candidate are version ids; `replicas`
   /// is the release's target replica count.
-  Control(World& world, std::unique_ptr<Strategy> strategy, VersionId stable, VersionId candidate, int replicas,
-          Time start_at);
+  Control(World& world, std::unique_ptr<Strategy> strategy, VersionId stable, VersionId candidate,
+          int replicas, Time start_at);
   ~Control() override;
   Control(const Control&) = delete;
   Control& operator=(const Control&) = delete;

@@ -54,10 +54,12 @@ void compare(const nlohmann::json& got, const nlohmann::json& want, const std::s
   }
   if (got.is_array()) {
     if (got.size() != want.size()) {
-      diffs.push_back(path + ": " + std::to_string(got.size()) + " items, golden " + std::to_string(want.size()));
+      diffs.push_back(path + ": " + std::to_string(got.size()) + " items, golden " +
+                      std::to_string(want.size()));
       return;
     }
-    for (std::size_t i = 0; i < got.size(); ++i) compare(got[i], want[i], path + "/" + std::to_string(i), rel, diffs);
+    for (std::size_t i = 0; i < got.size(); ++i)
+      compare(got[i], want[i], path + "/" + std::to_string(i), rel, diffs);
     return;
   }
   if (got != want) diffs.push_back(path + ": got " + got.dump() + ", golden " + want.dump());
@@ -79,14 +81,16 @@ TEST_CASE("scenarios/golden: every scenario matches its golden summary", "[golde
       const Scenario scenario = load_scenario(file.string(), registry.schemas());
       RunOptions options;
       options.jobs = 2;
-      const nlohmann::json got = nlohmann::json::parse(summary_json(run_scenario(scenario, registry, options)));
+      const nlohmann::json got =
+          nlohmann::json::parse(summary_json(run_scenario(scenario, registry, options)));
       const fs::path golden = root / "tests" / "golden" / (file.stem().string() + ".json");
       if (update) {
         std::ofstream(golden) << got.dump(2) << "\n";
         WARN("updated " << golden.filename());
         continue;
       }
-      INFO("golden file " << golden.filename() << " (regenerate with `make golden` after an intended change)");
+      INFO("golden file " << golden.filename()
+                          << " (regenerate with `make golden` after an intended change)");
       REQUIRE(fs::exists(golden));
       std::vector<std::string> diffs;
       compare(got, nlohmann::json::parse(read_file(golden)), "", 1e-9, diffs);

@@ -38,7 +38,7 @@ struct MetricSummary {
 struct StrategySummary {
   std::string label;
   std::string name;
-  std::string params;  // "name=value, ..." as validated
+  std::string params;                   // "name=value, ..." as validated
   std::map<std::string, int> outcomes;  // outcome -> replications
   std::vector<MetricSummary> metrics;   // OutcomeMetrics::fields() order, then extra_cost
   const MetricSummary* find(const std::string& metric) const;

@@ -160,8 +160,9 @@ RunSet run_scenario(const Scenario& input, const StrategyRegistry& registry, con
   if (failure) std::rethrow_exception(failure);
 
   for (std::size_t rep = 0; rep < reps; ++rep) {
-    const double base =
-        none_index >= 0 ? set.runs[static_cast<std::size_t>(none_index) * reps + rep].metrics.cost : baseline[rep];
+    const double base = none_index >= 0
+                            ? set.runs[static_cast<std::size_t>(none_index) * reps + rep].metrics.cost
+                            : baseline[rep];
     for (std::size_t s = 0; s < strategies; ++s) {
       RunResult& r = set.runs[s * reps + rep];
       r.extra_cost = r.metrics.cost - base;

@@ -13,11 +13,11 @@
 namespace sim {
 
 struct RunOptions {
-  int jobs = 0;                          // threads; 0: all cores
-  std::optional<int> replications;       // overrides the scenario's
-  std::optional<std::uint64_t> seed;     // overrides the scenario's
-  std::vector<std::string> only;         // strategy labels or names to run; empty: all
-  std::string baseline;                  // label for paired differences; empty: "none" if present, else the first
+  int jobs = 0;                       // threads; 0: all cores
+  std::optional<int> replications;    // overrides the scenario's
+  std::optional<std::uint64_t> seed;  // overrides the scenario's
+  std::vector<std::string> only;      // strategy labels or names to run; empty: all
+  std::string baseline;  // label for paired differences; empty: "none" if present, else the first
   /// Called after each finished run with (done, total); from worker threads, serialised by the runner.
   std::function<void(std::size_t, std::size_t)> progress;
 };
@@ -30,7 +30,8 @@ RunResult run_one(const Scenario& scenario, std::size_t strategy_index, std::uin
 double baseline_cost(const Scenario& scenario, std::uint64_t replication);
 
 /// Runs the scenario and summarises it. Results are identical whatever the number of threads.
-RunSet run_scenario(const Scenario& scenario, const StrategyRegistry& registry, const RunOptions& options = {});
+RunSet run_scenario(const Scenario& scenario, const StrategyRegistry& registry,
+                    const RunOptions& options = {});
 
 /// Recomputes the summary of `set` (means, CIs, outcome counts, paired differences).
 void summarise(RunSet& set);

@@ -54,7 +54,8 @@ struct DurationValue {
 
 using ParamValue = std::variant<std::int64_t, double, bool, std::string, DurationValue, CountOrPercent>;
 
-/// Parses `text` as a value of `spec`; throws std::invalid_argument saying what was found and what is allowed.
+/// Parses `text` as a value of `spec`; throws std::invalid_argument saying what was found and what is
+/// allowed.
 ParamValue parse_param(const ParamSpec& spec, std::string_view text);
 
 /// Validated values by parameter name. Getters throw std::logic_error on a wrong type or missing name

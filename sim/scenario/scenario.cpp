@@ -707,7 +707,7 @@ Scenario Loader::load(const Node& root) {
 // ---- cluster ----------------------------------------------------------------------------------------------
 
 void Loader::cluster(const Val& v, Scenario& s) {
-  MapView m = map(v, "a map with pools, registry, node_link, price_per_kwh");
+  MapView m = map(v, "a map with pools, registry, node_link, price_per_kwh, autoscaler_delay");
   ClusterSpec& c = s.world.cluster;
   if (auto r = m.get("registry")) {
     MapView reg = map(*r, "a map with bandwidth and latency");
@@ -715,6 +715,7 @@ void Loader::cluster(const Val& v, Scenario& s) {
     read(reg, "latency", c.registry_latency, [&](const Val& x) { return duration(x); });
   }
   read(m, "price_per_kwh", c.price_per_kwh, [&](const Val& x) { return number(x, 0); });
+  read(m, "autoscaler_delay", c.autoscaler_delay, [&](const Val& x) { return duration(x); });
   double default_link = PoolSpec{}.node_link_bytes_per_second;
   if (auto nl = m.get("node_link")) {
     MapView link = map(*nl, "a map with bandwidth");

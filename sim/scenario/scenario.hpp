@@ -49,8 +49,8 @@ struct Scenario {
 /// One problem in a scenario file.
 struct ScenarioIssue {
   std::string file;
-  int line = 0;    // 1-based; 0 when unknown
-  int column = 0;  // 1-based
+  int line = 0;         // 1-based; 0 when unknown
+  int column = 0;       // 1-based
   std::string path;     // key path, e.g. "models.v2.service_time.cv" or "strategies[2].rolling.max_surge"
   std::string message;  // what was found and what is allowed
   /// "file:line:column: path: message"
@@ -74,7 +74,8 @@ struct StrategySchemas {
 };
 
 Scenario load_scenario(const std::string& path, const StrategySchemas& schemas);
-Scenario parse_scenario(std::string_view yaml, const std::string& source_name, const StrategySchemas& schemas);
+Scenario parse_scenario(std::string_view yaml, const std::string& source_name,
+                        const StrategySchemas& schemas);
 
 /// One documented key of the scenario format (strategy parameters are documented by their schemas).
 struct ScenarioKeyDoc {

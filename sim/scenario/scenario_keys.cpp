@@ -39,6 +39,9 @@ const std::vector<ScenarioKeyDoc>& scenario_keys() {
       {"cluster.node_link", "map", "", "Default node link for pools that set none"},
       {"cluster.node_link.bandwidth", "bandwidth", "25Gbps", "Default bandwidth of each node's link (> 0)"},
       {"cluster.price_per_kwh", "number", "0", "Energy price per kWh (>= 0)"},
+      {"cluster.autoscaler_delay", "duration", "10s",
+       "How long replicas stay Pending before nodes are provisioned for them (the autoscaler's scan "
+       "interval)"},
 
       {"platform", "map", "", "How transfers are simulated"},
       {"platform.backend", "choice", "native", "native (fair-share model); simgrid is not available yet"},
