@@ -54,24 +54,15 @@ void Recreate::step(Control& control) {
   }
 }
 
-ParamSpec param(std::string name, ParamType type, std::string default_value, std::string description) {
-  ParamSpec spec;
-  spec.name = std::move(name);
-  spec.type = type;
-  spec.default_value = std::move(default_value);
-  spec.description = std::move(description);
-  return spec;
-}
-
 }  // namespace
 
 StrategyInfo recreate_strategy_info() {
   StrategyInfo info;
   info.name = "recreate";
   info.description = "Kubernetes Recreate: scale the stable version to 0, then the candidate to full size";
-  info.params = {param("min_ready_seconds", ParamType::duration, "0",
-                       "a candidate replica counts as available once ready this long; the release is "
-                       "promoted when all are (Kubernetes minReadySeconds)")};
+  info.params = {param_spec("min_ready_seconds", ParamType::duration, "0",
+                            "a candidate replica counts as available once ready this long; the release is "
+                            "promoted when all are (Kubernetes minReadySeconds)")};
   info.create = [](const ParamValues& params) -> std::unique_ptr<Strategy> {
     return std::make_unique<Recreate>(params);
   };

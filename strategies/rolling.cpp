@@ -261,15 +261,6 @@ void RollingUpdate::note_scaling(Control& control) {
                " (surge " + std::to_string(surge) + ", unavailable " + std::to_string(unavailable) + ")");
 }
 
-ParamSpec param(std::string name, ParamType type, std::string default_value, std::string description) {
-  ParamSpec spec;
-  spec.name = std::move(name);
-  spec.type = type;
-  spec.default_value = std::move(default_value);
-  spec.description = std::move(description);
-  return spec;
-}
-
 }  // namespace
 
 StrategyInfo rolling_strategy_info() {
@@ -279,19 +270,20 @@ StrategyInfo rolling_strategy_info() {
       "Kubernetes RollingUpdate: replace replicas within max_surge / max_unavailable, with a progress "
       "deadline";
   info.params = {
-      param(
+      param_spec(
           "max_surge", ParamType::count_or_percent, "25%",
           "replicas allowed above the target during the update; percentages round up (Kubernetes maxSurge)"),
-      param("max_unavailable", ParamType::count_or_percent, "25%",
-            "replicas allowed below the target during the update; percentages round down; if both resolve to "
-            "0 this becomes 1 (Kubernetes maxUnavailable)"),
-      param("min_ready_seconds", ParamType::duration, "0",
-            "a replica counts as available once ready this long (Kubernetes minReadySeconds)"),
-      param("progress_deadline_seconds", ParamType::duration, "600",
-            "without progress for this long the rollout is stalled, ProgressDeadlineExceeded "
-            "(Kubernetes progressDeadlineSeconds)"),
-      param("auto_rollback", ParamType::boolean, "false",
-            "roll back to the stable version when the rollout stalls (Kubernetes never does by itself)"),
+      param_spec(
+          "max_unavailable", ParamType::count_or_percent, "25%",
+          "replicas allowed below the target during the update; percentages round down; if both resolve to "
+          "0 this becomes 1 (Kubernetes maxUnavailable)"),
+      param_spec("min_ready_seconds", ParamType::duration, "0",
+                 "a replica counts as available once ready this long (Kubernetes minReadySeconds)"),
+      param_spec("progress_deadline_seconds", ParamType::duration, "600",
+                 "without progress for this long the rollout is stalled, ProgressDeadlineExceeded "
+                 "(Kubernetes progressDeadlineSeconds)"),
+      param_spec("auto_rollback", ParamType::boolean, "false",
+                 "roll back to the stable version when the rollout stalls (Kubernetes never does by itself)"),
   };
   info.create = [](const ParamValues& params) -> std::unique_ptr<Strategy> {
     return std::make_unique<RollingUpdate>(params);

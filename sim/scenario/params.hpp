@@ -52,6 +52,17 @@ struct DurationValue {
   friend bool operator==(const DurationValue&, const DurationValue&) = default;
 };
 
+/// A ParamSpec with the fields every parameter has; set choices, min or max on the result where needed.
+inline ParamSpec param_spec(std::string name, ParamType type, std::string default_value,
+                            std::string description) {
+  ParamSpec spec;
+  spec.name = std::move(name);
+  spec.type = type;
+  spec.default_value = std::move(default_value);
+  spec.description = std::move(description);
+  return spec;
+}
+
 using ParamValue = std::variant<std::int64_t, double, bool, std::string, DurationValue, CountOrPercent>;
 
 /// Parses `text` as a value of `spec`; throws std::invalid_argument saying what was found and what is
