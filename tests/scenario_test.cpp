@@ -23,16 +23,19 @@ const std::string kDataDir = std::string(DEPLOYSIM_SOURCE_DIR) + "/tests/data/sc
 const StrategySchemas& fake_schemas() {
   static const std::vector<ParamSpec> no_params;
   static const std::vector<ParamSpec> rolling = {
-      {"max_surge", ParamType::count_or_percent, "25%", "extra replicas during the update", {}},
-      {"max_unavailable", ParamType::count_or_percent, "25%", "replicas that may be unavailable", {}},
-      {"min_ready_seconds", ParamType::duration, "0", "ready this long to count as available", {}},
-      {"progress_deadline_seconds", ParamType::duration, "600", "stalled after this without progress", {}},
-      {"auto_rollback", ParamType::boolean, "false", "roll back when stalled", {}},
+      param_spec("max_surge", ParamType::count_or_percent, "25%", "extra replicas during the update"),
+      param_spec("max_unavailable", ParamType::count_or_percent, "25%", "replicas that may be unavailable"),
+      param_spec("min_ready_seconds", ParamType::duration, "0", "ready this long to count as available"),
+      param_spec("progress_deadline_seconds", ParamType::duration, "600",
+                 "stalled after this without progress"),
+      param_spec("auto_rollback", ParamType::boolean, "false", "roll back when stalled"),
   };
-  static const std::vector<ParamSpec> gated = {
-      {"gate", ParamType::string, "", "name of the gate", {}},
-      {"steps", ParamType::integer, "3", "number of steps", {}, 1, 10},
-  };
+  static const std::vector<ParamSpec> gated = [] {
+    ParamSpec steps = param_spec("steps", ParamType::integer, "3", "number of steps");
+    steps.min = 1;
+    steps.max = 10;
+    return std::vector<ParamSpec>{param_spec("gate", ParamType::string, "", "name of the gate"), steps};
+  }();
   static const StrategySchemas schemas{[](std::string_view name) -> const std::vector<ParamSpec>* {
                                          if (name == "none" || name == "recreate") return &no_params;
                                          if (name == "rolling") return &rolling;

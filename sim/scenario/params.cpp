@@ -68,6 +68,12 @@ const char* to_string(ParamType t) {
       return "count or percentage";
     case ParamType::percent:
       return "percentage";
+    case ParamType::record:
+      return "map";
+    case ParamType::list:
+      return "list";
+    case ParamType::one_of:
+      return "one of";
   }
   return "?";
 }
@@ -102,6 +108,19 @@ std::string ParamSpec::allowed() const {
       return "a count or a percentage, e.g. 1 or 25%";
     case ParamType::percent:
       return "a percentage from 0 to 100, e.g. 5 or 5%";
+    case ParamType::record: {
+      std::string out = "a map with ";
+      for (std::size_t i = 0; i < fields.size(); ++i) out += (i ? ", " : "") + fields[i].name;
+      if (!shorthand.empty()) out += " (or a bare " + shorthand + ")";
+      return out;
+    }
+    case ParamType::list:
+      return "a list of " + (fields.empty() ? std::string("values") : fields[0].allowed());
+    case ParamType::one_of: {
+      std::string out = "a map with one key out of ";
+      for (std::size_t i = 0; i < fields.size(); ++i) out += (i ? ", " : "") + fields[i].name;
+      return out;
+    }
   }
   return "?";
 }
@@ -167,6 +186,23 @@ ParamValue parse_param(const ParamSpec& spec, std::string_view text) {
       if (!parse_double(body, v) || v < 0 || v > 100) bad(spec, text);
       return v;
     }
+    case ParamType::record:
+      // Only the empty map has a text form (defaults); the scenario loader builds other records.
+      if (t == "{}") return std::make_shared<const ParamValues>(default_params(spec.fields));
+      if (!spec.shorthand.empty()) {
+        for (const ParamSpec& f : spec.fields) {
+          if (f.name != spec.shorthand) continue;
+          ParamValues record = default_params(spec.fields);
+          record.set(f.name, parse_param(f, t));
+          return std::make_shared<const ParamValues>(std::move(record));
+        }
+      }
+      bad(spec, text);
+    case ParamType::list:
+      if (t == "[]") return std::make_shared<const ParamList>();
+      bad(spec, text);
+    case ParamType::one_of:
+      bad(spec, text);
   }
   bad(spec, text);
 }
@@ -198,6 +234,12 @@ CountOrPercent ParamValues::count_or_percent(const std::string& name) const {
   return as<CountOrPercent>(get(name), name);
 }
 double ParamValues::percent(const std::string& name) const { return as<double>(get(name), name); }
+const ParamValues& ParamValues::record(const std::string& name) const {
+  return *as<std::shared_ptr<const ParamValues>>(get(name), name);
+}
+const ParamList& ParamValues::list(const std::string& name) const {
+  return *as<std::shared_ptr<const ParamList>>(get(name), name);
+}
 
 std::string format_param(const ParamValue& value) {
   struct Visitor {
@@ -208,6 +250,23 @@ std::string format_param(const ParamValue& value) {
     std::string operator()(DurationValue v) const { return format_duration(v.ns); }
     std::string operator()(const CountOrPercent& v) const {
       return number_text(v.value) + (v.is_percent ? "%" : "");
+    }
+    std::string operator()(const std::shared_ptr<const ParamValues>& v) const {
+      std::string out = "{";
+      for (const auto& [name, value] : v->all()) {
+        if (out.size() > 1) out += ", ";
+        out += name + ": " + format_param(value);
+      }
+      return out + "}";
+    }
+    std::string operator()(const std::shared_ptr<const ParamList>& v) const {
+      std::string out = "[";
+      for (const ParamList::Item& item : v->items) {
+        if (out.size() > 1) out += ", ";
+        out += item.alternative.empty() ? format_param(item.value)
+                                        : "{" + item.alternative + ": " + format_param(item.value) + "}";
+      }
+      return out + "]";
     }
   };
   return std::visit(Visitor{}, value);

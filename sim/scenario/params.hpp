@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -22,6 +23,9 @@ enum class ParamType : std::uint8_t {
   duration,          // "30s", "10m"; a bare number means seconds (Kubernetes *Seconds knobs)
   count_or_percent,  // 2 or "25%" (Kubernetes maxSurge / maxUnavailable)
   percent,           // "5%" or 5 (a weight in percent, 0..100)
+  record,            // a map with the keys in ParamSpec::fields
+  list,              // a list of values of ParamSpec::fields[0]
+  one_of,            // a single-key map {ALTERNATIVE: value}, one of ParamSpec::fields (Argo-style steps)
 };
 const char* to_string(ParamType t);
 
@@ -42,9 +46,18 @@ struct ParamSpec {
   std::vector<std::string> choices;  // for `choice`
   double min = -std::numeric_limits<double>::infinity();
   double max = std::numeric_limits<double>::infinity();
+  /// record: its keys; list: fields[0] describes the items; one_of: the alternatives, by name.
+  std::vector<ParamSpec> fields;
+  /// record: the field a bare scalar sets (`pause: 10m` for `pause: {duration: 10m}`); empty: none.
+  std::string shorthand;
+  /// May be left out without a default (the value is then absent: ParamValues::has() is false).
+  bool optional = false;
   /// What a user may write, for error messages and docs ("a count or a percentage, e.g. 1 or 25%").
   std::string allowed() const;
 };
+
+class ParamValues;
+struct ParamList;
 
 /// A duration parameter (a distinct type: Time is a plain integer).
 struct DurationValue {
@@ -63,7 +76,8 @@ inline ParamSpec param_spec(std::string name, ParamType type, std::string defaul
   return spec;
 }
 
-using ParamValue = std::variant<std::int64_t, double, bool, std::string, DurationValue, CountOrPercent>;
+using ParamValue = std::variant<std::int64_t, double, bool, std::string, DurationValue, CountOrPercent,
+                                std::shared_ptr<const ParamValues>, std::shared_ptr<const ParamList>>;
 
 /// Parses `text` as a value of `spec`; throws std::invalid_argument saying what was found and what is
 /// allowed.
@@ -82,6 +96,8 @@ class ParamValues {
   Time duration(const std::string& name) const;
   CountOrPercent count_or_percent(const std::string& name) const;
   double percent(const std::string& name) const;
+  const ParamValues& record(const std::string& name) const;
+  const ParamList& list(const std::string& name) const;
   const std::map<std::string, ParamValue>& all() const { return values_; }
   /// "name=value" pairs in name order, for labels and reports.
   std::string describe() const;
@@ -91,7 +107,16 @@ class ParamValues {
   std::map<std::string, ParamValue> values_;
 };
 
-/// Every parameter at its default (required ones are left out).
+/// The items of a list parameter; for lists of one_of, each item names its alternative.
+struct ParamList {
+  struct Item {
+    std::string alternative;  // one_of: the key that was written ("set_weight"); empty otherwise
+    ParamValue value;
+  };
+  std::vector<Item> items;
+};
+
+/// Every parameter at its default (required and optional ones without a default are left out).
 ParamValues default_params(const std::vector<ParamSpec>& schema);
 
 /// Renders a value back to the text a user would write.

@@ -457,6 +457,11 @@ class Loader {
   void slo(const Val& v, Scenario& s);
   void release(const Val& v, Scenario& s, bool duration_ok);
   void strategies(const Val& v, Scenario& s);
+  /// A strategy parameter of any type, recursing into records, lists and one_of alternatives.
+  std::optional<ParamValue> param_value(const ParamSpec& spec, const Val& v, const std::string& owner);
+  /// The fields of a record parameter given as a map; missing fields take defaults or are errors.
+  std::optional<ParamValues> param_record(const std::vector<ParamSpec>& fields, const Val& v,
+                                          const std::string& owner, std::string_view expected);
   std::optional<std::string> model_name(const Val& v);
 
   MapView map(const Val& v, std::string_view expected) {
@@ -1459,21 +1464,14 @@ void Loader::strategies(const Val& v, Scenario& s) {
           continue;
         }
         given.insert(e.key);
-        if (!e.value.node.IsScalar()) {
-          error(e.value, "found " + found_text(e.value.node) + ", expected " + p->allowed());
+        if (auto value = param_value(*p, e.value, name + " parameter " + sim::quoted(p->name)))
+          spec.params.set(p->name, std::move(*value));
+        else
           ok = false;
-          continue;
-        }
-        try {
-          spec.params.set(p->name, parse_param(*p, e.value.node.Scalar()));
-        } catch (const std::invalid_argument& ex) {
-          error(e.value, ex.what());
-          ok = false;
-        }
       }
     }
     for (const ParamSpec& p : *schema) {
-      if (p.default_value.empty() && !given.count(p.name)) {
+      if (p.default_value.empty() && !p.optional && !given.count(p.name)) {
         error(item.node, item.path + "." + name + "." + p.name,
               "missing required parameter " + sim::quoted(p.name) + " of " + name + " (" + p.allowed() + ")");
         ok = false;
@@ -1494,6 +1492,114 @@ void Loader::strategies(const Val& v, Scenario& s) {
     }
     labels.insert(spec.label);
     if (ok) s.strategies.push_back(std::move(spec));
+  }
+}
+
+std::optional<ParamValues> Loader::param_record(const std::vector<ParamSpec>& fields, const Val& v,
+                                                const std::string& owner, std::string_view expected) {
+  std::vector<std::string> names;
+  for (const ParamSpec& f : fields) names.push_back(f.name);
+  MapView m(*this, v, &names, expected);
+  if (!m.ok()) return std::nullopt;
+  ParamValues record = default_params(fields);
+  bool ok = true;
+  for (const MapView::Entry& e : m.entries()) {
+    const ParamSpec& f =
+        *std::find_if(fields.begin(), fields.end(), [&](const ParamSpec& p) { return p.name == e.key; });
+    if (auto value = param_value(f, e.value, owner))
+      record.set(f.name, std::move(*value));
+    else
+      ok = false;
+  }
+  for (const ParamSpec& f : fields) {
+    if (f.default_value.empty() && !f.optional && !m.has(f.name)) {
+      error(v, "missing " + sim::quoted(f.name) + " (" + f.allowed() + ")");
+      ok = false;
+    }
+  }
+  if (!ok) return std::nullopt;
+  return record;
+}
+
+std::optional<ParamValue> Loader::param_value(const ParamSpec& spec, const Val& v, const std::string& owner) {
+  switch (spec.type) {
+    case ParamType::record: {
+      if (v.node.IsScalar() && !spec.shorthand.empty()) break;  // `pause: 10m`: parse_param handles it
+      auto record = param_record(spec.fields, v, owner, spec.allowed());
+      if (!record) return std::nullopt;
+      return std::make_shared<const ParamValues>(std::move(*record));
+    }
+    case ParamType::list: {
+      if (v.node.IsNull()) return std::make_shared<const ParamList>();
+      const std::vector<Val> items = list(v, spec.allowed());
+      if (!v.node.IsSequence()) return std::nullopt;
+      auto out = std::make_shared<ParamList>();
+      bool ok = true;
+      for (const Val& item : items) {
+        if (spec.fields.empty()) break;
+        const ParamSpec& item_spec = spec.fields.front();
+        if (item_spec.type == ParamType::one_of) {
+          // {ALTERNATIVE: value}, or a bare ALTERNATIVE whose value may be left out.
+          std::string alt;
+          std::optional<Val> value;
+          if (item.node.IsScalar()) {
+            alt = item.node.Scalar();
+          } else if (item.node.IsMap() && item.node.size() == 1 && item.node.begin()->first.IsScalar()) {
+            alt = item.node.begin()->first.Scalar();
+            const Node key = item.node.begin()->first;
+            const Node val = item.node.begin()->second;
+            value.emplace(val, val.IsNull() ? key : val, item.path + "." + alt, "");
+          } else {
+            error(item, "found " + found_text(item.node) + ", expected " + item_spec.allowed());
+            ok = false;
+            continue;
+          }
+          auto a = std::find_if(item_spec.fields.begin(), item_spec.fields.end(),
+                                [&](const ParamSpec& p) { return p.name == alt; });
+          if (a == item_spec.fields.end()) {
+            std::vector<std::string> known;
+            for (const ParamSpec& p : item_spec.fields) known.push_back(p.name);
+            error(item, unknown_text("step", alt, known, "steps"));
+            ok = false;
+            continue;
+          }
+          if (!value) value.emplace(Node(YAML::NodeType::Null), item.node, item.path + "." + alt, "");
+          auto parsed = param_value(*a, *value, owner);
+          if (!parsed) {
+            ok = false;
+            continue;
+          }
+          out->items.push_back(ParamList::Item{alt, std::move(*parsed)});
+        } else {
+          auto parsed = param_value(item_spec, item, owner);
+          if (!parsed) {
+            ok = false;
+            continue;
+          }
+          out->items.push_back(ParamList::Item{"", std::move(*parsed)});
+        }
+      }
+      if (!ok) return std::nullopt;
+      return std::shared_ptr<const ParamList>(std::move(out));
+    }
+    case ParamType::one_of:
+      error(v, "found " + found_text(v.node) + ", expected " + spec.allowed());
+      return std::nullopt;
+    default:
+      break;
+  }
+  if (v.node.IsNull() && spec.type == ParamType::record) {
+    return std::make_shared<const ParamValues>(default_params(spec.fields));
+  }
+  if (!v.node.IsScalar()) {
+    error(v, "found " + found_text(v.node) + ", expected " + spec.allowed());
+    return std::nullopt;
+  }
+  try {
+    return parse_param(spec, v.node.Scalar());
+  } catch (const std::invalid_argument& ex) {
+    error(v, ex.what());
+    return std::nullopt;
   }
 }
 
