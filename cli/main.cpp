@@ -57,6 +57,17 @@ class Progress {
   std::chrono::steady_clock::time_point start_;
 };
 
+/// One parameter and, indented below it, the fields of records, list items and step alternatives.
+void print_param(const ParamSpec& p, int depth) {
+  const std::string name = std::string(static_cast<std::size_t>(depth) * 2, ' ') + p.name;
+  const char* fallback = p.optional ? "(optional)" : "(required)";
+  std::printf("%-28s %-20s %-10s %s\n", name.c_str(), to_string(p.type),
+              p.default_value.empty() ? fallback : p.default_value.c_str(), p.description.c_str());
+  const bool nested = p.type == ParamType::record || p.type == ParamType::list || p.type == ParamType::one_of;
+  if (!nested) std::printf("%-28s %-20s %-10s allowed: %s\n", "", "", "", p.allowed().c_str());
+  for (const ParamSpec& f : p.fields) print_param(f, depth + 1);
+}
+
 void list_strategies(const StrategyRegistry& registry, const std::string& name) {
   if (name.empty()) {
     for (const StrategyInfo& info : registry.all())
@@ -76,11 +87,7 @@ void list_strategies(const StrategyRegistry& registry, const std::string& name) 
     return;
   }
   std::printf("\n%-28s %-20s %-10s %s\n", "parameter", "type", "default", "description");
-  for (const ParamSpec& p : info->params) {
-    std::printf("%-28s %-20s %-10s %s\n", p.name.c_str(), to_string(p.type),
-                p.default_value.empty() ? "(required)" : p.default_value.c_str(), p.description.c_str());
-    std::printf("%-28s %-20s %-10s allowed: %s\n", "", "", "", p.allowed().c_str());
-  }
+  for (const ParamSpec& p : info->params) print_param(p, 0);
 }
 
 }  // namespace
