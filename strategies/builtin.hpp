@@ -8,5 +8,6 @@ namespace sim {
 StrategyInfo none_strategy_info();
 StrategyInfo recreate_strategy_info();
 StrategyInfo rolling_strategy_info();
+StrategyInfo blue_green_strategy_info();
 
 }  // namespace sim

@@ -15,6 +15,7 @@ const StrategyRegistry& StrategyRegistry::builtin() {
     r.add(none_strategy_info());
     r.add(recreate_strategy_info());
     r.add(rolling_strategy_info());
+    r.add(blue_green_strategy_info());
     return r;
   }();
   return registry;

@@ -1,0 +1,125 @@
+// `blue_green`: Argo Rollouts' blue-green strategy; a full preview environment, then a traffic switch.
+#include <memory>
+#include <string>
+
+#include "strategies/builtin.hpp"
+#include "strategies/control.hpp"
+
+namespace sim {
+namespace {
+
+enum Timer : std::uint64_t { kAutoPromote = 1, kScaleDown = 2 };
+
+class BlueGreen final : public Strategy {
+ public:
+  explicit BlueGreen(const ParamValues& p)
+      : preview_replicas_(
+            p.has("preview_replica_count") ? static_cast<int>(p.integer("preview_replica_count")) : -1),
+        auto_promotion_enabled_(p.boolean("auto_promotion_enabled")),
+        auto_promotion_after_(p.duration("auto_promotion_seconds")),
+        scale_down_delay_(p.duration("scale_down_delay_seconds")) {}
+
+  void start(Control& c) override {
+    // The active service keeps pointing at stable; the candidate is reachable through the preview only.
+    c.set_candidate_weight(0);
+    const int preview = preview_replicas_ < 0 ? c.replicas() : std::min(preview_replicas_, c.replicas());
+    c.note("scale preview (candidate) to " + std::to_string(preview));
+    c.scale(c.candidate(), preview);
+    preview_target_ = preview;
+    step(c);
+  }
+  void on_change(Control& c) override { step(c); }
+  void on_timer(Control& c, std::uint64_t token) override {
+    if (token == kAutoPromote && phase_ == Phase::awaiting_promotion) promote(c, "auto promotion");
+    if (token == kScaleDown && phase_ == Phase::switched) {
+      c.note("scale down delay over: scale stable to 0");
+      c.scale(c.stable(), 0);
+      phase_ = Phase::scaling_down;
+    }
+    step(c);
+  }
+
+ private:
+  enum class Phase { preview, awaiting_promotion, promoting, switched, scaling_down };
+
+  void promote(Control& c, const std::string& why) {
+    phase_ = Phase::promoting;
+    if (c.desired(c.candidate()) < c.replicas()) {
+      // Argo scales the preview to full size before the switch.
+      c.note(why + ": scale candidate to " + std::to_string(c.replicas()) + " before the switch");
+      c.scale(c.candidate(), c.replicas());
+    } else {
+      c.note(why);
+    }
+  }
+
+  void step(Control& c) {
+    switch (phase_) {
+      case Phase::preview:
+        if (c.ready(c.candidate()) < preview_target_) return;
+        phase_ = Phase::awaiting_promotion;
+        if (!auto_promotion_enabled_) {
+          c.note("preview ready; paused: auto promotion is disabled");
+          return;
+        }
+        if (auto_promotion_after_ > 0) {
+          c.note("preview ready; promotion in " + format_duration(auto_promotion_after_));
+          c.timer(auto_promotion_after_, kAutoPromote);
+          return;
+        }
+        promote(c, "preview ready");
+        [[fallthrough]];
+      case Phase::promoting:
+        if (phase_ != Phase::promoting || c.ready(c.candidate()) < c.replicas()) return;
+        c.set_candidate_weight(100);
+        c.note("switch the active service to the candidate; stable kept for " +
+               format_duration(scale_down_delay_));
+        phase_ = Phase::switched;
+        c.timer(scale_down_delay_, kScaleDown);
+        return;
+      case Phase::scaling_down:
+        if (c.existing(c.stable()) == 0) c.promoted("stable scaled down");
+        return;
+      case Phase::awaiting_promotion:
+      case Phase::switched:
+        return;
+    }
+  }
+
+  int preview_replicas_;
+  bool auto_promotion_enabled_;
+  Time auto_promotion_after_;
+  Time scale_down_delay_;
+  int preview_target_ = 0;
+  Phase phase_ = Phase::preview;
+};
+
+}  // namespace
+
+StrategyInfo blue_green_strategy_info() {
+  StrategyInfo info;
+  info.name = "blue_green";
+  info.description =
+      "Argo Rollouts blue-green: bring up a full preview of the candidate, switch all traffic at once, keep "
+      "the old version for a delay";
+  ParamSpec preview = param_spec("preview_replica_count", ParamType::integer, "",
+                                 "replicas of the preview before promotion; scaled to full before the switch "
+                                 "(Argo previewReplicaCount; default: the release's replicas)");
+  preview.optional = true;
+  preview.min = 1;
+  info.params = {
+      preview,
+      param_spec("auto_promotion_enabled", ParamType::boolean, "true",
+                 "promote without a manual step once the preview is ready (Argo autoPromotionEnabled)"),
+      param_spec("auto_promotion_seconds", ParamType::duration, "0",
+                 "wait this long after the preview is ready before promoting (Argo autoPromotionSeconds)"),
+      param_spec("scale_down_delay_seconds", ParamType::duration, "30",
+                 "keep the old version this long after the switch (Argo scaleDownDelaySeconds)"),
+  };
+  info.create = [](const ParamValues& params) -> std::unique_ptr<Strategy> {
+    return std::make_unique<BlueGreen>(params);
+  };
+  return info;
+}
+
+}  // namespace sim

@@ -1,0 +1,149 @@
+// The blue_green strategy (Argo Rollouts): preview environment, promotion, switch, scale-down delay.
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/metrics/outcome.hpp"
+#include "strategies/control.hpp"
+#include "strategies/registry.hpp"
+
+using namespace sim;
+
+namespace {
+
+constexpr VersionId kStable = 0;
+constexpr VersionId kCandidate = 1;
+constexpr Time kReleaseAt = 60 * kSecond;
+
+/// Nodes with two slots behind a 1 GB/s registry; 2 GB images, 20 s start-up, 10 s warm-up: four pulls at
+/// once take 8 s, so four new replicas are Ready 38 s after they were placed.
+WorldConfig bg_config(int nodes, int max_nodes, double rate) {
+  WorldConfig c;
+  PoolSpec pool;
+  pool.name = "cpu";
+  pool.nodes = nodes;
+  pool.max_nodes = max_nodes;
+  pool.slots = 2;
+  pool.price_per_hour = 3.6;  // $0.001 per node-second
+  pool.provision_time = Distribution::deterministic(2 * kMinute);
+  c.cluster.pools.push_back(pool);
+  c.cluster.registry_bytes_per_second = 1e9;
+  ModelVersionSpec v1;
+  v1.name = "v1";
+  v1.service_time = Distribution::exponential(5 * kMillisecond);
+  v1.concurrency = 4;
+  v1.image_bytes = 2e9;
+  v1.startup = Distribution::deterministic(20 * kSecond);
+  v1.warmup = 10 * kSecond;
+  ModelVersionSpec v2 = v1;
+  v2.name = "v2";
+  c.versions = {v1, v2};
+  if (rate > 0) c.arrivals = std::shared_ptr<const ArrivalProcess>(make_poisson(rate));
+  return c;
+}
+
+struct Run {
+  OutcomeMetrics outcome;
+  std::vector<Mark> marks;
+  std::vector<std::pair<Time, double>> candidate_share;  // at every routing change
+  int peak_candidate = 0;
+
+  Time mark_containing(const std::string& text) const {
+    for (const Mark& m : marks)
+      if (m.reason.find(text) != std::string::npos) return m.time - kReleaseAt;
+    return kTimeNever;
+  }
+};
+
+Run run_bg(WorldConfig config, const std::map<std::string, std::string>& overrides,
+           Time until = 10 * kMinute) {
+  const StrategyInfo* info = StrategyRegistry::builtin().find("blue_green");
+  REQUIRE(info != nullptr);
+  ParamValues params = default_params(info->params);
+  for (const ParamSpec& spec : info->params)
+    if (auto it = overrides.find(spec.name); it != overrides.end())
+      params.set(spec.name, parse_param(spec, it->second));
+  World world(std::move(config));
+  world.deploy_ready(kStable, 4);
+  world.set_release(kStable, kCandidate);
+  OutcomeObserver outcome(world, SloSpec{}, 4);
+  world.add_observer(&outcome);
+  struct Watch : WorldObserver {
+    World* w;
+    Run* run;
+    void on_routing_changed(Time t) override {
+      run->candidate_share.emplace_back(t - kReleaseAt, w->traffic_share(1));
+    }
+    void on_replica_state(std::uint32_t, VersionId v, ReplicaState, ReplicaState, Time) override {
+      if (v == 1) run->peak_candidate = std::max(run->peak_candidate, w->active(1));
+    }
+  };
+  Run run;
+  Watch watch;
+  watch.w = &world;
+  watch.run = &run;
+  world.add_observer(&watch);
+  Control control(world, info->create(params), kStable, kCandidate, 4, kReleaseAt);
+  world.run_until(until);
+  run.outcome = outcome.finish();
+  run.marks = world.marks();
+  return run;
+}
+
+}  // namespace
+
+TEST_CASE("strategies/blue_green: full preview, switch when ready, old version kept for the delay",
+          "[strategies]") {
+  const Run run = run_bg(bg_config(4, 4, 200), {});
+  // Preview of 4 ready after 8 s of pulls + 20 s + 10 s; the switch happens then; stable goes 30 s later.
+  REQUIRE(run.candidate_share.size() == 2);
+  CHECK(run.candidate_share[0] == std::pair<Time, double>{0, 0.0});
+  CHECK(run.candidate_share[1] == std::pair<Time, double>{38 * kSecond, 1.0});
+  CHECK(run.mark_containing("scale down delay over") == 68 * kSecond);
+  CHECK(run.outcome.outcome == "promoted");
+  CHECK(run.outcome.deploy_duration_s == Approx(68).margin(0.01));
+  CHECK(run.outcome.downtime_s == 0);
+  CHECK(run.outcome.failed_requests == 0);
+  CHECK(run.peak_candidate == 4);
+  // Exposure begins at the switch: about 200/s from 38 s to the end of the run.
+  CHECK(static_cast<double>(run.outcome.exposure_requests) ==
+        Approx(200 * (to_seconds(10 * kMinute - kReleaseAt) - 38)).epsilon(0.03));
+}
+
+TEST_CASE("strategies/blue_green: a full pool must grow for the preview, which costs time and money",
+          "[strategies]") {
+  const Run full = run_bg(bg_config(2, 4, 0), {}, 30 * kMinute);
+  // The preview waits for the autoscaler scan (10 s) and two new nodes (2 min), then pulls and starts.
+  CHECK(full.candidate_share[1].first == (10 + 120 + 38) * kSecond);
+  CHECK(full.outcome.outcome == "promoted");
+  CHECK(full.outcome.peak_nodes == 4);
+  const Run roomy = run_bg(bg_config(4, 4, 0), {}, 30 * kMinute);
+  // Two extra nodes from the scan until the old nodes empty out and are released 10 minutes later.
+  CHECK(full.outcome.cost < roomy.outcome.cost);  // the roomy cluster pays for 4 nodes all along
+  CHECK(full.outcome.peak_nodes == roomy.outcome.peak_nodes);
+}
+
+TEST_CASE("strategies/blue_green: auto promotion delay, manual promotion and a small preview",
+          "[strategies]") {
+  SECTION("auto_promotion_seconds waits after the preview is ready") {
+    const Run run = run_bg(bg_config(4, 4, 0), {{"auto_promotion_seconds", "60"}});
+    CHECK(run.candidate_share.back() == std::pair<Time, double>{98 * kSecond, 1.0});
+  }
+  SECTION("auto_promotion_enabled false pauses with the preview up and traffic on stable") {
+    const Run run = run_bg(bg_config(4, 4, 50), {{"auto_promotion_enabled", "false"}});
+    CHECK(run.candidate_share.size() == 1);
+    CHECK(run.outcome.outcome == "incomplete");
+    CHECK(run.outcome.exposure_requests == 0);
+    CHECK(run.mark_containing("paused") == 38 * kSecond);
+  }
+  SECTION("a preview of one replica is scaled to full before the switch") {
+    const Run run = run_bg(bg_config(4, 4, 0), {{"preview_replica_count", "1"}});
+    // One pull alone: 2 s + 30 s. Of three more replicas, one shares the first one's node and its cached
+    // image; two pull together (4 s) and start (30 s).
+    CHECK(run.mark_containing("scale candidate to 4 before the switch") == 32 * kSecond);
+    CHECK(run.candidate_share.back() == std::pair<Time, double>{66 * kSecond, 1.0});
+  }
+}
