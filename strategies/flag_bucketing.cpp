@@ -48,7 +48,8 @@ std::uint64_t absorb(std::uint64_t h, std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   for (std::size_t i = 0; i < s.size(); i += 8) {
     std::uint64_t word = 0;
-    for (std::size_t j = 0; j < 8 && i + j < s.size(); ++j) word |= static_cast<std::uint64_t>(p[i + j]) << (8 * j);
+    for (std::size_t j = 0; j < 8 && i + j < s.size(); ++j)
+      word |= static_cast<std::uint64_t>(p[i + j]) << (8 * j);
     h = mix64(h ^ word);
   }
   return h;
@@ -138,13 +139,15 @@ Sha1Digest Sha1::finish() {
     buffered_ = 0;
   }
   std::fill(buffer_.begin() + static_cast<std::ptrdiff_t>(buffered_), buffer_.begin() + 56, std::uint8_t{0});
-  for (int i = 0; i < 8; ++i) buffer_[static_cast<std::size_t>(56 + i)] = static_cast<std::uint8_t>(bits >> (56 - 8 * i));
+  for (int i = 0; i < 8; ++i)
+    buffer_[static_cast<std::size_t>(56 + i)] = static_cast<std::uint8_t>(bits >> (56 - 8 * i));
   compress(buffer_.data());
   buffered_ = 0;
 
   Sha1Digest digest;
   for (std::size_t i = 0; i < 5; ++i)
-    for (std::size_t j = 0; j < 4; ++j) digest[4 * i + j] = static_cast<std::uint8_t>(state_[i] >> (24 - 8 * j));
+    for (std::size_t j = 0; j < 4; ++j)
+      digest[4 * i + j] = static_cast<std::uint8_t>(state_[i] >> (24 - 8 * j));
   return digest;
 }
 

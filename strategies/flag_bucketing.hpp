@@ -74,8 +74,7 @@ std::size_t flagd_fractional(std::string_view bucketing_value, std::span<const s
 /// flagd's `fractional` before its high-precision change ("v1", still the pseudo-code of flagd's fractional
 /// operation specification): bucket = |int32(h)| / INT32_MAX * 100 against cumulative percentages
 /// 100 * w / total. Returns weights.size() when no variant matches (h = 2^31 gives a bucket above 100).
-std::size_t flagd_fractional_legacy(std::string_view bucketing_value,
-                                    std::span<const std::uint32_t> weights);
+std::size_t flagd_fractional_legacy(std::string_view bucketing_value, std::span<const std::uint32_t> weights);
 
 // ---- LaunchDarkly ----------------------------------------------------------------------------------------
 
