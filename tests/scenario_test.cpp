@@ -559,8 +559,41 @@ TEST_CASE("scenario/errors: forms of distributions, rates and defects", "[scenar
 TEST_CASE("scenario/errors: features that are not available yet", "[scenario]") {
   CHECK(only_issue(kMinimal + "platform: {backend: simgrid, file: p.xml}\n", 9, 21, "platform.backend") ==
         "the simgrid backend is not available yet; use native");
-  CHECK(only_issue(kMinimal + "analysis_templates:\n  guard: {interval: 1m}\n", 9, 1, "analysis_templates") ==
-        "not supported yet (arrives with the canary strategy)");
+}
+
+TEST_CASE("scenario/load: analysis templates with units per metric, and their errors", "[scenario]") {
+  const Scenario s = parse_scenario(kMinimal + R"(analysis_templates:
+  latency-guard:
+    interval: 1m
+    failure_limit: 2
+    min_requests: 100
+    no_data: inconclusive
+    metrics:
+      - {name: error_rate, max: 1%}
+      - {name: latency_p99, max: 250ms}
+      - {name: request_rate, min: 10/s}
+)",
+                                    "templates.yaml", fake_schemas());
+  REQUIRE(s.analysis_templates.count("latency-guard") == 1);
+  const AnalysisTemplate& t = s.analysis_templates.at("latency-guard");
+  CHECK(t.interval == kMinute);
+  CHECK(t.failure_limit == 2);
+  CHECK(t.min_requests == 100);
+  CHECK(t.no_data == NoDataPolicy::inconclusive);
+  REQUIRE(t.metrics.size() == 3);
+  CHECK(t.metrics[0].metric == Metric::error_rate);
+  CHECK(t.metrics[0].max == Approx(0.01));
+  CHECK(t.metrics[1].metric == Metric::latency_p99);
+  CHECK(t.metrics[1].max == Approx(0.25));
+  CHECK(t.metrics[2].min == Approx(10));
+  CHECK(only_issue(
+            kMinimal +
+                "analysis_templates:\n  guard: {interval: 1m, metrics: [{name: latency_p98, max: 1s}]}\n",
+            10, 42, "analysis_templates.guard.metrics[0].name")
+            .find("latency_p98") != std::string::npos);
+  CHECK(only_issue(
+            kMinimal + "analysis_templates:\n  guard: {intervall: 1m, metrics: [{name: error_rate}]}\n", 10,
+            11, "analysis_templates.guard.intervall") == "unknown key 'intervall'; did you mean 'interval'?");
 }
 
 TEST_CASE("scenario/errors: YAML syntax errors carry the parser's position", "[scenario]") {

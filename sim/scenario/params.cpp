@@ -74,6 +74,8 @@ const char* to_string(ParamType t) {
       return "list";
     case ParamType::one_of:
       return "one of";
+    case ParamType::analysis_template:
+      return "analysis template";
   }
   return "?";
 }
@@ -116,6 +118,8 @@ std::string ParamSpec::allowed() const {
     }
     case ParamType::list:
       return "a list of " + (fields.empty() ? std::string("values") : fields[0].allowed());
+    case ParamType::analysis_template:
+      return "the name of an analysis template";
     case ParamType::one_of: {
       std::string out = "a map with one key out of ";
       for (std::size_t i = 0; i < fields.size(); ++i) out += (i ? ", " : "") + fields[i].name;
@@ -146,6 +150,10 @@ ParamValue parse_param(const ParamSpec& spec, std::string_view text) {
       if (t == "false") return false;
       bad(spec, text);
     case ParamType::string:
+      return std::string(t);
+    case ParamType::analysis_template:
+      // The loader checks the name against the scenario's analysis_templates.
+      if (t.empty()) bad(spec, text);
       return std::string(t);
     case ParamType::choice:
       for (const std::string& c : spec.choices)
@@ -229,6 +237,7 @@ bool ParamValues::boolean(const std::string& name) const { return as<bool>(get(n
 const std::string& ParamValues::string(const std::string& name) const {
   return as<std::string>(get(name), name);
 }
+const std::string& ParamValues::analysis_template(const std::string& name) const { return string(name); }
 Time ParamValues::duration(const std::string& name) const { return as<DurationValue>(get(name), name).ns; }
 CountOrPercent ParamValues::count_or_percent(const std::string& name) const {
   return as<CountOrPercent>(get(name), name);

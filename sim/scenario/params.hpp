@@ -15,17 +15,18 @@
 namespace sim {
 
 enum class ParamType : std::uint8_t {
-  integer,           // 3
-  number,            // 0.25
-  boolean,           // true | false
-  string,            // any text
-  choice,            // one of ParamSpec::choices
-  duration,          // "30s", "10m"; a bare number means seconds (Kubernetes *Seconds knobs)
-  count_or_percent,  // 2 or "25%" (Kubernetes maxSurge / maxUnavailable)
-  percent,           // "5%" or 5 (a weight in percent, 0..100)
-  record,            // a map with the keys in ParamSpec::fields
-  list,              // a list of values of ParamSpec::fields[0]
-  one_of,            // a single-key map {ALTERNATIVE: value}, one of ParamSpec::fields (Argo-style steps)
+  integer,            // 3
+  number,             // 0.25
+  boolean,            // true | false
+  string,             // any text
+  choice,             // one of ParamSpec::choices
+  duration,           // "30s", "10m"; a bare number means seconds (Kubernetes *Seconds knobs)
+  count_or_percent,   // 2 or "25%" (Kubernetes maxSurge / maxUnavailable)
+  percent,            // "5%" or 5 (a weight in percent, 0..100)
+  record,             // a map with the keys in ParamSpec::fields
+  list,               // a list of values of ParamSpec::fields[0]
+  one_of,             // a single-key map {ALTERNATIVE: value}, one of ParamSpec::fields (Argo-style steps)
+  analysis_template,  // the name of an entry of the scenario's analysis_templates
 };
 const char* to_string(ParamType t);
 
@@ -93,6 +94,7 @@ class ParamValues {
   double number(const std::string& name) const;
   bool boolean(const std::string& name) const;
   const std::string& string(const std::string& name) const;
+  const std::string& analysis_template(const std::string& name) const;
   Time duration(const std::string& name) const;
   CountOrPercent count_or_percent(const std::string& name) const;
   double percent(const std::string& name) const;

@@ -457,6 +457,9 @@ class Loader {
   void slo(const Val& v, Scenario& s);
   void release(const Val& v, Scenario& s, bool duration_ok);
   void strategies(const Val& v, Scenario& s);
+  void analysis_templates(const Val& v, Scenario& s);
+  std::optional<MetricCheck> metric_check(const Val& v);
+  std::set<std::string> template_names_;
   /// A strategy parameter of any type, recursing into records, lists and one_of alternatives.
   std::optional<ParamValue> param_value(const ParamSpec& spec, const Val& v, const std::string& owner);
   /// The fields of a record parameter given as a map; missing fields take defaults or are errors.
@@ -697,10 +700,8 @@ Scenario Loader::load(const Node& root) {
   if (auto v = top.get("faults")) faults(*v, s);
   if (auto v = top.get("slo")) slo(*v, s);
   if (auto v = top.need("release")) release(*v, s, duration_ok);
+  if (auto v = top.get("analysis_templates")) analysis_templates(*v, s);
   if (auto v = top.need("strategies")) strategies(*v, s);
-  for (const MapView::Entry& e : top.entries())
-    if (e.key == "analysis_templates")
-      error(e.key_node, e.value.path, "not supported yet (arrives with the canary strategy)");
   if (auto v = top.get("outputs")) {
     MapView m = map(*v, "a map");
     read(m, "timeseries_resolution", s.outputs.timeseries_resolution,
@@ -1495,6 +1496,87 @@ void Loader::strategies(const Val& v, Scenario& s) {
   }
 }
 
+void Loader::analysis_templates(const Val& v, Scenario& s) {
+  MapView all(*this, v, nullptr, "a map of named analysis templates");
+  for (const MapView::Entry& e : all.entries()) {
+    template_names_.insert(e.key);
+    MapView m = map(Val{e.value.node, e.value.anchor, e.value.path, "analysis_templates.NAME"},
+                    "a map with interval, metrics and limits");
+    AnalysisTemplate t;
+    bool ok = m.ok();
+    read(m, "interval", t.interval, [&](const Val& x) { return duration(x, true); });
+    read(m, "initial_delay", t.initial_delay, [&](const Val& x) { return duration(x); });
+    read(m, "count", t.count, [&](const Val& x) { return integer(x, 0); });
+    read(m, "failure_limit", t.failure_limit, [&](const Val& x) { return integer(x, 0); });
+    read(m, "inconclusive_limit", t.inconclusive_limit, [&](const Val& x) { return integer(x, 0); });
+    read(m, "consecutive_error_limit", t.consecutive_error_limit,
+         [&](const Val& x) { return integer(x, 0); });
+    read(m, "min_requests", t.min_requests, [&](const Val& x) { return integer(x, 1, INT32_MAX); });
+    if (auto nd = m.get("no_data")) {
+      if (auto c = choice(*nd, {"error", "inconclusive", "failed"}, "no_data policy")) {
+        t.no_data = *c == "error"          ? NoDataPolicy::error
+                    : *c == "inconclusive" ? NoDataPolicy::inconclusive
+                                           : NoDataPolicy::failed;
+      }
+    }
+    if (auto metrics = m.need("metrics")) {
+      for (const Val& item : list(*metrics, "a list of metric checks, e.g. {name: error_rate, max: 1%}")) {
+        if (auto check = metric_check(item))
+          t.metrics.push_back(*check);
+        else
+          ok = false;
+      }
+      if (metrics->node.IsSequence() && metrics->node.size() == 0) {
+        error(*metrics, "found an empty list, expected at least one metric check");
+        ok = false;
+      }
+    } else {
+      ok = false;
+    }
+    if (ok) s.analysis_templates[e.key] = std::move(t);
+  }
+}
+
+std::optional<MetricCheck> Loader::metric_check(const Val& v) {
+  MapView m = map(v, "a map with name and min and/or max");
+  if (!m.ok()) return std::nullopt;
+  auto name_val = m.need("name");
+  if (!name_val) return std::nullopt;
+  auto name = string(*name_val);
+  if (!name) return std::nullopt;
+  MetricCheck check;
+  try {
+    check.metric = parse_metric(*name);
+  } catch (const std::invalid_argument& e) {
+    error(*name_val, e.what());
+    return std::nullopt;
+  }
+  // Thresholds carry the metric's unit: latencies are durations, request rates per time, others fractions.
+  auto threshold = [&](const Val& x) -> std::optional<double> {
+    if (is_latency(check.metric)) {
+      if (auto d = duration(x)) return to_seconds(*d);
+      return std::nullopt;
+    }
+    if (check.metric == Metric::request_rate) return rate(x);
+    return fraction(x);
+  };
+  bool ok = true;
+  const std::pair<const char*, double*> fields[] = {{"min", &check.min},
+                                                    {"max", &check.max},
+                                                    {"success_min", &check.success_min},
+                                                    {"success_max", &check.success_max}};
+  for (const auto& [key, field] : fields) {
+    if (auto x = m.get(key)) {
+      if (auto value = threshold(*x))
+        *field = *value;
+      else
+        ok = false;
+    }
+  }
+  if (!ok) return std::nullopt;
+  return check;
+}
+
 std::optional<ParamValues> Loader::param_record(const std::vector<ParamSpec>& fields, const Val& v,
                                                 const std::string& owner, std::string_view expected) {
   std::vector<std::string> names;
@@ -1593,6 +1675,11 @@ std::optional<ParamValue> Loader::param_value(const ParamSpec& spec, const Val& 
   }
   if (!v.node.IsScalar()) {
     error(v, "found " + found_text(v.node) + ", expected " + spec.allowed());
+    return std::nullopt;
+  }
+  if (spec.type == ParamType::analysis_template && !template_names_.count(v.node.Scalar())) {
+    const std::vector<std::string> known(template_names_.begin(), template_names_.end());
+    error(v, unknown_text("analysis template", v.node.Scalar(), known, "analysis_templates"));
     return std::nullopt;
   }
   try {

@@ -3,12 +3,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "sim/metrics/outcome.hpp"
+#include "sim/monitor/analysis.hpp"
 #include "sim/scenario/params.hpp"
 #include "sim/world/world.hpp"
 
@@ -43,6 +45,7 @@ struct Scenario {
   SloSpec slo;
   ReleaseSpec release;
   std::vector<StrategySpec> strategies;
+  std::map<std::string, AnalysisTemplate> analysis_templates;  // by name, referenced by strategies
   OutputSpec outputs;
 };
 
