@@ -8,7 +8,7 @@
 namespace sim {
 namespace {
 
-enum Timer : std::uint64_t { kAutoPromote = 1, kScaleDown = 2 };
+enum Timer : std::uint64_t { kAutoPromote = 1, kScaleDown = 2, kPostAnalysis = 3, kAbortScaleDown = 4 };
 
 class BlueGreen final : public Strategy {
  public:
@@ -17,7 +17,11 @@ class BlueGreen final : public Strategy {
             p.has("preview_replica_count") ? static_cast<int>(p.integer("preview_replica_count")) : -1),
         auto_promotion_enabled_(p.boolean("auto_promotion_enabled")),
         auto_promotion_after_(p.duration("auto_promotion_seconds")),
-        scale_down_delay_(p.duration("scale_down_delay_seconds")) {}
+        scale_down_delay_(p.duration("scale_down_delay_seconds")),
+        abort_scale_down_delay_(p.duration("abort_scale_down_delay_seconds")),
+        post_analysis_(p.has("post_promotion_analysis")
+                           ? p.record("post_promotion_analysis").analysis_template("template")
+                           : std::string()) {}
 
   void start(Control& c) override {
     // The active service keeps pointing at stable; the candidate is reachable through the preview only.
@@ -30,6 +34,16 @@ class BlueGreen final : public Strategy {
   }
   void on_change(Control& c) override { step(c); }
   void on_timer(Control& c, std::uint64_t token) override {
+    if (token == kPostAnalysis) {
+      if (auto phase = post_driver_.on_timer(c, token)) post_analysis_done(c, *phase);
+      return;
+    }
+    if (token == kAbortScaleDown && phase_ == Phase::aborted) {
+      c.note("abort scale down delay over: scale candidate to 0");
+      c.scale(c.candidate(), 0);
+      step(c);
+      return;
+    }
     if (token == kAutoPromote && phase_ == Phase::awaiting_promotion) promote(c, "auto promotion");
     if (token == kScaleDown && phase_ == Phase::switched) {
       c.note("scale down delay over: scale stable to 0");
@@ -40,7 +54,24 @@ class BlueGreen final : public Strategy {
   }
 
  private:
-  enum class Phase { preview, awaiting_promotion, promoting, switched, scaling_down };
+  enum class Phase { preview, awaiting_promotion, promoting, switched, scaling_down, aborted };
+
+  void post_analysis_done(Control& c, AnalysisPhase result) {
+    if (result == AnalysisPhase::successful) {
+      c.note("post-promotion analysis successful; stable kept for " + format_duration(scale_down_delay_));
+      c.timer(scale_down_delay_, kScaleDown);
+      return;
+    }
+    if (result == AnalysisPhase::inconclusive) {
+      c.note("post-promotion analysis inconclusive: paused with the candidate active");
+      return;
+    }
+    // Failed or Error: Argo aborts and points the active service back at the stable version.
+    phase_ = Phase::aborted;
+    c.abort(std::string("post-promotion analysis ") + to_string(result) + ": switch back to stable");
+    c.set_candidate_weight(0);
+    c.timer(abort_scale_down_delay_, kAbortScaleDown);
+  }
 
   void promote(Control& c, const std::string& why) {
     phase_ = Phase::promoting;
@@ -72,13 +103,22 @@ class BlueGreen final : public Strategy {
       case Phase::promoting:
         if (phase_ != Phase::promoting || c.ready(c.candidate()) < c.replicas()) return;
         c.set_candidate_weight(100);
+        phase_ = Phase::switched;
+        if (!post_analysis_.empty()) {
+          // The old version stays until the post-promotion analysis has passed.
+          c.note("switch the active service to the candidate; post-promotion analysis");
+          post_driver_.start(c, c.analysis_template(post_analysis_), c.candidate());
+          return;
+        }
         c.note("switch the active service to the candidate; stable kept for " +
                format_duration(scale_down_delay_));
-        phase_ = Phase::switched;
         c.timer(scale_down_delay_, kScaleDown);
         return;
       case Phase::scaling_down:
         if (c.existing(c.stable()) == 0) c.promoted("stable scaled down");
+        return;
+      case Phase::aborted:
+        if (c.existing(c.candidate()) == 0) c.rolled_back("candidate scaled down, stable active");
         return;
       case Phase::awaiting_promotion:
       case Phase::switched:
@@ -90,6 +130,9 @@ class BlueGreen final : public Strategy {
   bool auto_promotion_enabled_;
   Time auto_promotion_after_;
   Time scale_down_delay_;
+  Time abort_scale_down_delay_;
+  std::string post_analysis_;
+  AnalysisDriver post_driver_{"post-promotion analysis", kPostAnalysis};
   int preview_target_ = 0;
   Phase phase_ = Phase::preview;
 };
@@ -107,6 +150,12 @@ StrategyInfo blue_green_strategy_info() {
                                  "(Argo previewReplicaCount; default: the release's replicas)");
   preview.optional = true;
   preview.min = 1;
+  ParamSpec post_analysis = param_spec("post_promotion_analysis", ParamType::record, "",
+                                       "analysis of the candidate after the switch; failure switches back to "
+                                       "stable (Argo postPromotionAnalysis)");
+  post_analysis.optional = true;
+  post_analysis.fields = {
+      param_spec("template", ParamType::analysis_template, "", "name of an entry of analysis_templates")};
   info.params = {
       preview,
       param_spec("auto_promotion_enabled", ParamType::boolean, "true",
@@ -115,6 +164,10 @@ StrategyInfo blue_green_strategy_info() {
                  "wait this long after the preview is ready before promoting (Argo autoPromotionSeconds)"),
       param_spec("scale_down_delay_seconds", ParamType::duration, "30",
                  "keep the old version this long after the switch (Argo scaleDownDelaySeconds)"),
+      param_spec("abort_scale_down_delay_seconds", ParamType::duration, "30",
+                 "after an abort, keep the candidate this long before scaling it down (Argo "
+                 "abortScaleDownDelaySeconds)"),
+      post_analysis,
   };
   info.create = [](const ParamValues& params) -> std::unique_ptr<Strategy> {
     return std::make_unique<BlueGreen>(params);

@@ -1,17 +1,21 @@
 // Control: timers, decisions and coalesced change notifications for one strategy.
 #include "strategies/control.hpp"
 
+#include <algorithm>
+#include <stdexcept>
 #include <vector>
 
 namespace sim {
 
 Control::Control(World& world, std::unique_ptr<Strategy> strategy, VersionId stable, VersionId candidate,
-                 int replicas, Time start_at)
+                 int replicas, Time start_at,
+                 const std::map<std::string, AnalysisTemplate>* analysis_templates)
     : world_(world),
       strategy_(std::move(strategy)),
       stable_(stable),
       candidate_(candidate),
-      replicas_(replicas) {
+      replicas_(replicas),
+      templates_(analysis_templates) {
   world_.add_observer(this);
   world_.sim().call_at(start_at, [this] {
     started_ = true;
@@ -21,6 +25,43 @@ Control::Control(World& world, std::unique_ptr<Strategy> strategy, VersionId sta
 }
 
 Control::~Control() = default;
+
+const MetricCollector& Control::metrics() {
+  if (!collector_) {
+    // Added from a strategy hook, never from inside an observer callback, so the world's observer list
+    // is not being walked.
+    collector_ = std::make_unique<MetricCollector>(world_.version_count());
+    world_.add_observer(collector_.get());
+  }
+  return *collector_;
+}
+
+const AnalysisTemplate& Control::analysis_template(const std::string& name) const {
+  if (!templates_ || !templates_->count(name))
+    throw std::out_of_range("no analysis template named '" + name + "'");
+  return templates_->at(name);
+}
+
+void AnalysisDriver::start(Control& control, const AnalysisTemplate& t, VersionId version) {
+  run_ = std::make_unique<ArgoAnalysisRun>(t, control.now());
+  cursor_.emplace(control.metrics().cursor(version, control.now()));
+  control.note(label_ + ": analysis started");
+  schedule(control);
+}
+
+void AnalysisDriver::schedule(Control& control) {
+  const Time next = run_->next_measurement();
+  if (next != kTimeNever) control.timer(std::max<Time>(0, next - control.now()), token_);
+}
+
+std::optional<AnalysisPhase> AnalysisDriver::on_timer(Control& control, std::uint64_t token) {
+  if (token != token_ || !running()) return std::nullopt;
+  const ArgoRecord& record = run_->measure(control.metrics().advance(*cursor_, control.now()), control.now());
+  control.note(label_ + ": " + to_string(record.phase) + (record.reason.empty() ? "" : ": " + record.reason));
+  if (run_->done()) return run_->phase();
+  schedule(control);
+  return std::nullopt;
+}
 
 void Control::poke() {
   // Signals arrive from inside the world's bookkeeping: react right after the current event instead.

@@ -5,10 +5,14 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 
+#include "sim/monitor/analysis.hpp"
+#include "sim/monitor/metric_window.hpp"
 #include "sim/world/world.hpp"
 #include "strategies/strategy.hpp"
 
@@ -19,7 +23,8 @@ class Control : private WorldObserver {
   /// Attaches to `world`; the strategy starts at `start_at`. Stable and candidate are version ids; `replicas`
   /// is the release's target replica count.
   Control(World& world, std::unique_ptr<Strategy> strategy, VersionId stable, VersionId candidate,
-          int replicas, Time start_at);
+          int replicas, Time start_at,
+          const std::map<std::string, AnalysisTemplate>* analysis_templates = nullptr);
   ~Control() override;
   Control(const Control&) = delete;
   Control& operator=(const Control&) = delete;
@@ -40,6 +45,11 @@ class Control : private WorldObserver {
   int existing(VersionId v) const { return world_.active(v) + world_.count(v, ReplicaState::draining); }
   double traffic_share(VersionId v) const { return world_.traffic_share(v); }
   bool finished() const { return finished_; }
+  /// Per-version metric windows; collecting starts on the first call.
+  const MetricCollector& metrics();
+  /// The scenario's analysis template of that name; throws std::out_of_range if there is none (the scenario
+  /// loader has already checked every name a strategy parameter gives).
+  const AnalysisTemplate& analysis_template(const std::string& name) const;
 
   // ---- acting -------------------------------------------------------------------------------------------
   void scale(VersionId v, int replicas) { world_.scale(v, replicas); }
@@ -77,6 +87,28 @@ class Control : private WorldObserver {
   bool started_ = false;
   bool finished_ = false;
   bool change_pending_ = false;
+  const std::map<std::string, AnalysisTemplate>* templates_;
+  std::unique_ptr<MetricCollector> collector_;
+};
+
+/// Runs one Argo analysis of a version on a strategy's timers: start it, pass every timer token to
+/// on_timer, and it reports the run's phase once completed (recording each measurement as a note).
+class AnalysisDriver {
+ public:
+  /// `token` identifies this driver's timers among the strategy's.
+  AnalysisDriver(std::string label, std::uint64_t token) : label_(std::move(label)), token_(token) {}
+  void start(Control& control, const AnalysisTemplate& t, VersionId version);
+  /// For this driver's token: takes the measurement and returns the run's phase when it completed.
+  std::optional<AnalysisPhase> on_timer(Control& control, std::uint64_t token);
+  bool running() const { return run_ && !run_->done(); }
+  const ArgoAnalysisRun* run() const { return run_.get(); }
+
+ private:
+  void schedule(Control& control);
+  std::string label_;
+  std::uint64_t token_;
+  std::unique_ptr<ArgoAnalysisRun> run_;
+  std::optional<WindowCursor> cursor_;
 };
 
 }  // namespace sim

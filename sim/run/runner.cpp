@@ -57,7 +57,8 @@ RunResult run_one(const Scenario& scenario, std::size_t strategy_index, std::uin
   std::unique_ptr<Control> control;
   if (info->releases) {
     control = std::make_unique<Control>(world, info->create(spec.params), stable, candidate,
-                                        scenario.release.replicas, scenario.release.at);
+                                        scenario.release.replicas, scenario.release.at,
+                                        &scenario.analysis_templates);
   }
   world.run_until(scenario.duration);
 
