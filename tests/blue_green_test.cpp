@@ -58,14 +58,20 @@ struct Run {
   }
 };
 
-Run run_bg(WorldConfig config, const std::map<std::string, std::string>& overrides,
-           Time until = 10 * kMinute) {
+Run run_bg(WorldConfig config, const std::map<std::string, std::string>& overrides, Time until = 10 * kMinute,
+           const std::map<std::string, AnalysisTemplate>* templates = nullptr,
+           const std::string& post_analysis = "") {
   const StrategyInfo* info = StrategyRegistry::builtin().find("blue_green");
   REQUIRE(info != nullptr);
   ParamValues params = default_params(info->params);
   for (const ParamSpec& spec : info->params)
     if (auto it = overrides.find(spec.name); it != overrides.end())
       params.set(spec.name, parse_param(spec, it->second));
+  if (!post_analysis.empty()) {
+    ParamValues record;
+    record.set("template", post_analysis);
+    params.set("post_promotion_analysis", std::make_shared<const ParamValues>(record));
+  }
   World world(std::move(config));
   world.deploy_ready(kStable, 4);
   world.set_release(kStable, kCandidate);
@@ -86,7 +92,7 @@ Run run_bg(WorldConfig config, const std::map<std::string, std::string>& overrid
   watch.w = &world;
   watch.run = &run;
   world.add_observer(&watch);
-  Control control(world, info->create(params), kStable, kCandidate, 4, kReleaseAt);
+  Control control(world, info->create(params), kStable, kCandidate, 4, kReleaseAt, templates);
   world.run_until(until);
   run.outcome = outcome.finish();
   run.marks = world.marks();
@@ -146,4 +152,40 @@ TEST_CASE("strategies/blue_green: auto promotion delay, manual promotion and a s
     CHECK(run.mark_containing("scale candidate to 4 before the switch") == 32 * kSecond);
     CHECK(run.candidate_share.back() == std::pair<Time, double>{66 * kSecond, 1.0});
   }
+}
+
+TEST_CASE("strategies/blue_green: a failing post-promotion analysis switches back to stable",
+          "[strategies]") {
+  AnalysisTemplate guard;
+  guard.interval = 20 * kSecond;
+  guard.initial_delay = 20 * kSecond;
+  guard.min_requests = 100;
+  MetricCheck errors;
+  errors.metric = Metric::error_rate;
+  errors.max = 0.01;
+  guard.metrics = {errors};
+  const std::map<std::string, AnalysisTemplate> templates{{"guard", guard}};
+
+  WorldConfig bad = bg_config(4, 4, 200);
+  bad.versions[1].defects = {
+      DefectSpec{DefectSpec::Kind::error_rate, 0.2, 0, {DefectOnset::Kind::after_exposure, 0, 0}}};
+  const Run run = run_bg(bad, {}, 10 * kMinute, &templates, "guard");
+  // Switch at 38 s; the first measurement 20 s later sees ~20% errors: the run fails (failure_limit 0).
+  REQUIRE(run.candidate_share.size() == 3);
+  CHECK(run.candidate_share[1] == std::pair<Time, double>{38 * kSecond, 1.0});
+  CHECK(run.candidate_share[2] == std::pair<Time, double>{58 * kSecond, 0.0});
+  CHECK(run.outcome.outcome == "rolled_back");
+  CHECK(run.outcome.time_to_detect_s == Approx(20).margin(0.05));
+  CHECK(run.outcome.rollback_time_s == 0);
+  CHECK(run.outcome.deploy_duration_s == Approx(58 + 30).margin(0.05));  // abort scale-down delay
+  CHECK(run.mark_containing("post-promotion analysis: Failed") == 58 * kSecond);
+
+  // A healthy candidate passes: the stable version goes only after the analysis succeeded.
+  AnalysisTemplate twice = guard;
+  twice.count = 2;
+  const std::map<std::string, AnalysisTemplate> passing{{"guard", twice}};
+  const Run good = run_bg(bg_config(4, 4, 200), {}, 10 * kMinute, &passing, "guard");
+  CHECK(good.outcome.outcome == "promoted");
+  CHECK(good.mark_containing("post-promotion analysis successful") == (38 + 20 + 20) * kSecond);
+  CHECK(good.mark_containing("scale down delay over") == (38 + 40 + 30) * kSecond);
 }
