@@ -9,5 +9,6 @@ StrategyInfo none_strategy_info();
 StrategyInfo recreate_strategy_info();
 StrategyInfo rolling_strategy_info();
 StrategyInfo blue_green_strategy_info();
+StrategyInfo canary_strategy_info();
 
 }  // namespace sim

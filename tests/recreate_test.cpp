@@ -170,7 +170,7 @@ TEST_CASE("strategies/registry: lists the built-in strategies and their schemas"
     }
     CHECK(info.create(default_params(info.params)) != nullptr);
   }
-  CHECK(names == std::vector<std::string>{"none", "recreate", "rolling", "blue_green"});
+  CHECK(names == std::vector<std::string>{"none", "recreate", "rolling", "blue_green", "canary"});
   CHECK(registry.find("canary-typo") == nullptr);
 
   const StrategySchemas schemas = registry.schemas();
