@@ -160,11 +160,15 @@ int main(int argc, char** argv) {
       std::fputs(summary_json(set).c_str(), stdout);
     } else {
       std::fputs(format_table(set).c_str(), stdout);
-      if (!out_dir.empty())
-        std::printf("\nwrote %s/{summary.json,summary.csv,results.csv,timeseries.csv,report.html}\n",
-                    out_dir.c_str());
-      else
-        std::printf("\n(-o DIR writes the summary, per-replication results, time series and report.html)\n");
+      if (!out_dir.empty()) {
+        std::string files;
+        for (const std::string& f : output_files()) files += (files.empty() ? "" : ",") + f;
+        std::printf("\nwrote %s/{%s}\n", out_dir.c_str(), files.c_str());
+      } else {
+        std::printf(
+            "\n(-o DIR writes the summary, per-replication results, time series, decisions and "
+            "report.html)\n");
+      }
     }
     return 0;
   } catch (const ScenarioError& e) {
