@@ -162,11 +162,8 @@ StrategyInfo blue_green_strategy_info() {
                  "promote without a manual step once the preview is ready (Argo autoPromotionEnabled)"),
       param_spec("auto_promotion_seconds", ParamType::duration, "0",
                  "wait this long after the preview is ready before promoting (Argo autoPromotionSeconds)"),
-      param_spec("scale_down_delay_seconds", ParamType::duration, "30",
-                 "keep the old version this long after the switch (Argo scaleDownDelaySeconds)"),
-      param_spec("abort_scale_down_delay_seconds", ParamType::duration, "30",
-                 "after an abort, keep the candidate this long before scaling it down (Argo "
-                 "abortScaleDownDelaySeconds)"),
+      scale_down_delay_param("the old version"),
+      abort_scale_down_delay_param(),
       post_analysis,
   };
   info.create = [](const ParamValues& params) -> std::unique_ptr<Strategy> {

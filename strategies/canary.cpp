@@ -247,11 +247,8 @@ StrategyInfo canary_strategy_info() {
       background,
       param_spec("dynamic_stable_scale", ParamType::boolean, "false",
                  "scale stable down as traffic leaves it (Argo dynamicStableScale)"),
-      param_spec("scale_down_delay_seconds", ParamType::duration, "30",
-                 "keep stable this long after full promotion (Argo scaleDownDelaySeconds)"),
-      param_spec("abort_scale_down_delay_seconds", ParamType::duration, "30",
-                 "after an abort, keep the canary this long before scaling it down (Argo "
-                 "abortScaleDownDelaySeconds)"),
+      scale_down_delay_param("the stable version"),
+      abort_scale_down_delay_param(),
   };
   info.create = [](const ParamValues& params) -> std::unique_ptr<Strategy> {
     return std::make_unique<Canary>(params);
