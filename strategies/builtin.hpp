@@ -25,5 +25,6 @@ StrategyInfo recreate_strategy_info();
 StrategyInfo rolling_strategy_info();
 StrategyInfo blue_green_strategy_info();
 StrategyInfo canary_strategy_info();
+StrategyInfo flagger_strategy_info();
 
 }  // namespace sim

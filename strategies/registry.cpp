@@ -17,6 +17,7 @@ const StrategyRegistry& StrategyRegistry::builtin() {
     r.add(rolling_strategy_info());
     r.add(blue_green_strategy_info());
     r.add(canary_strategy_info());
+    r.add(flagger_strategy_info());
     return r;
   }();
   return registry;
