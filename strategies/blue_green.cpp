@@ -33,6 +33,11 @@ class BlueGreen final : public Strategy {
     step(c);
   }
   void on_change(Control& c) override { step(c); }
+  void on_promote(Control& c) override {
+    if (phase_ != Phase::awaiting_promotion) return;
+    promote(c, "manual promotion");
+    step(c);
+  }
   void on_timer(Control& c, std::uint64_t token) override {
     if (token == kPostAnalysis) {
       if (auto phase = post_driver_.on_timer(c, token)) post_analysis_done(c, *phase);

@@ -36,6 +36,12 @@ class Canary final : public Strategy {
     next_step(c);
   }
   void on_change(Control& c) override { advance(c); }
+  void on_promote(Control& c) override {
+    // Like `kubectl argo rollouts promote`: a pause without a duration ends.
+    if (phase_ != Phase::paused || pause_timed_) return;
+    phase_ = Phase::stepping;
+    next_step(c);
+  }
   void on_timer(Control& c, std::uint64_t token) override {
     if (phase_ == Phase::done) return;
     if (token == kBackground || token == kStepAnalysis) {
@@ -97,6 +103,7 @@ class Canary final : public Strategy {
     } else if (item.alternative == "pause") {
       const auto& pause = *std::get<std::shared_ptr<const ParamValues>>(item.value);
       phase_ = Phase::paused;
+      pause_timed_ = pause.has("duration");
       if (pause.has("duration")) {
         c.note("step " + std::to_string(step_) + ": pause " + format_duration(pause.duration("duration")));
         c.timer(pause.duration("duration"), kPause);
@@ -197,6 +204,7 @@ class Canary final : public Strategy {
   double target_weight_ = 0;
   int scale_override_ = -1;
   bool switched_ = false;
+  bool pause_timed_ = false;
   Phase phase_ = Phase::stepping;
   AnalysisDriver background_{"background analysis", kBackground};
   AnalysisDriver step_analysis_{"step analysis", kStepAnalysis};

@@ -73,6 +73,14 @@ void Control::poke() {
   });
 }
 
+void Control::promote_at(Time at) {
+  world_.sim().call_at(at, [this] {
+    if (!started_ || finished_) return;
+    world_.mark(MarkKind::note, "manual promotion");
+    strategy_->on_promote(*this);
+  });
+}
+
 void Control::timer(Time delay, std::uint64_t token) {
   world_.sim().call_in(delay, [this, token] {
     if (!finished_) strategy_->on_timer(*this, token);

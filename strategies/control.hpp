@@ -60,6 +60,8 @@ class Control : private WorldObserver {
   void set_in_service(VersionId v, bool in_service) { world_.set_in_service(v, in_service); }
   void set_mirror(VersionId v, double percent) { world_.set_mirror(v, percent); }
   void clear_mirror() { world_.clear_mirror(); }
+  /// Schedules a manual promotion: Strategy::on_promote at time `at` (ignored once the strategy finished).
+  void promote_at(Time at);
   /// Calls Strategy::on_timer(token) after `delay`.
   void timer(Time delay, std::uint64_t token);
   /// Records a decision with its reason (shown in reports).

@@ -23,6 +23,8 @@ class Strategy {
   virtual void on_change(Control& /*control*/) {}
   /// A timer set with Control::timer fired.
   virtual void on_timer(Control& /*control*/, std::uint64_t /*token*/) {}
+  /// A manual promotion (release.promote_at): resume a rollout that waits for one; otherwise nothing.
+  virtual void on_promote(Control& /*control*/) {}
 };
 
 /// A registry entry: what `deploysim strategies` lists and what scenario validation checks against.

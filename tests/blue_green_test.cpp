@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "sim/metrics/outcome.hpp"
+#include "sim/run/runner.hpp"
 #include "strategies/control.hpp"
 #include "strategies/registry.hpp"
 
@@ -188,4 +189,33 @@ TEST_CASE("strategies/blue_green: a failing post-promotion analysis switches bac
   CHECK(good.outcome.outcome == "promoted");
   CHECK(good.mark_containing("post-promotion analysis successful") == (38 + 20 + 20) * kSecond);
   CHECK(good.mark_containing("scale down delay over") == (38 + 40 + 30) * kSecond);
+}
+
+TEST_CASE("strategies/blue_green: release.promote_at promotes a preview waiting for it", "[strategies]") {
+  const std::string text = R"(name: manual
+duration: 30m
+models:
+  v1: {service_time: 5ms, startup: 20s, image_size: 1GB}
+  v2: {based_on: v1}
+cluster:
+  pools: [{name: cpu, nodes: 8, slots: 2}]
+release: {stable: v1, candidate: v2, replicas: 4, at: 1m, promote_at: [10m, 20m]}
+strategies:
+  - blue_green: {auto_promotion_enabled: false}
+)";
+  const Scenario s = parse_scenario(text, "manual.yaml", StrategyRegistry::builtin().schemas());
+  CHECK(s.release.promotions == std::vector<Time>{10 * kMinute, 20 * kMinute});
+  const RunResult r = run_one(s, 0, 0, StrategyRegistry::builtin());
+  CHECK(r.metrics.outcome == "promoted");
+  Time manual = kTimeNever;
+  for (const Mark& m : r.marks)
+    if (m.reason == "manual promotion" && manual == kTimeNever) manual = m.time;
+  CHECK(manual == 10 * kMinute);
+  // Switch at the promotion, stable gone 30 s later.
+  CHECK(r.metrics.deploy_duration_s == Approx(9 * 60 + 30).margin(0.01));
+
+  CHECK_THROWS_WITH(
+      parse_scenario(std::string(text).replace(text.find("promote_at: [10m"), 16, "promote_at: [30s"),
+                     "manual.yaml", StrategyRegistry::builtin().schemas()),
+      Catch::Contains("expected a time from release.at (1m) to the end of the scenario"));
 }

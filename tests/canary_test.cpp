@@ -57,7 +57,7 @@ strategies:
 }
 
 std::vector<Sample> run_canary(const std::string& yaml_params, std::vector<Time> at,
-                               OutcomeMetrics* out = nullptr) {
+                               OutcomeMetrics* out = nullptr, Time promote_at = kTimeNever) {
   World world(canary_config());
   world.deploy_ready(0, 10);
   world.set_release(0, 1);
@@ -65,6 +65,7 @@ std::vector<Sample> run_canary(const std::string& yaml_params, std::vector<Time>
   world.add_observer(&outcome);
   Control control(world, StrategyRegistry::builtin().find("canary")->create(canary_params(yaml_params)), 0, 1,
                   10, kReleaseAt);
+  if (promote_at != kTimeNever) control.promote_at(kReleaseAt + promote_at);
   std::vector<Sample> samples;
   for (Time t : at) {
     world.run_until(kReleaseAt + t);
@@ -114,4 +115,15 @@ TEST_CASE("strategies/canary: an indefinite pause, canary scale and dynamic stab
         run_canary("{steps: [{set_weight: 30}, {pause: {}}], dynamic_stable_scale: true}", {30 * kSecond});
     CHECK(s[0] == Sample{30 * kSecond, 30, 3, 7});
   }
+}
+
+TEST_CASE("strategies/canary: a manual promotion ends a pause without a duration", "[strategies]") {
+  OutcomeMetrics m;
+  // Paused at 10 % from 10 s; promoted by hand at 5 min: the 50 % step (ready 10 s later) and the rest
+  // follow.
+  const auto s = run_canary("{steps: [{set_weight: 10}, {pause: {}}, {set_weight: 50}, {pause: 1m}]}",
+                            {4 * kMinute, 5 * kMinute + 11 * kSecond, 10 * kMinute}, &m, 5 * kMinute);
+  CHECK(s[0] == Sample{4 * kMinute, 10, 1, 10});
+  CHECK(s[1] == Sample{5 * kMinute + 11 * kSecond, 50, 5, 10});
+  CHECK(m.outcome == "promoted");
 }

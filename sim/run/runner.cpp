@@ -59,6 +59,7 @@ RunResult run_one(const Scenario& scenario, std::size_t strategy_index, std::uin
     control = std::make_unique<Control>(world, info->create(spec.params), stable, candidate,
                                         scenario.release.replicas, scenario.release.at,
                                         &scenario.analysis_templates);
+    for (Time t : scenario.release.promotions) control->promote_at(t);
   }
   world.run_until(scenario.duration);
 

@@ -1375,7 +1375,7 @@ void Loader::slo(const Val& v, Scenario& s) {
 }
 
 void Loader::release(const Val& v, Scenario& s, bool duration_ok) {
-  MapView m = map(v, "a map with stable, candidate, replicas and at");
+  MapView m = map(v, "a map with stable, candidate, replicas, at and promote_at");
   if (!m.ok()) return;
   ReleaseSpec& r = s.release;
   auto stable = m.need("stable");
@@ -1400,6 +1400,24 @@ void Loader::release(const Val& v, Scenario& s, bool duration_ok) {
       else
         r.at = *at;
     }
+  }
+  if (auto p = m.get("promote_at")) {
+    // One time or a list of times: each resumes a strategy that waits for a manual promotion.
+    std::vector<Val> items;
+    if (p->node.IsSequence())
+      items = list(*p, "a duration or a list of durations");
+    else
+      items.push_back(*p);
+    for (const Val& item : items) {
+      if (auto t = duration(item)) {
+        if (*t < r.at || (duration_ok && *t >= s.duration))
+          error(item, "found " + sim::quoted(item.node.Scalar()) + ", expected a time from release.at (" +
+                          format_duration(r.at) + ") to the end of the scenario");
+        else
+          r.promotions.push_back(*t);
+      }
+    }
+    std::sort(r.promotions.begin(), r.promotions.end());
   }
 }
 

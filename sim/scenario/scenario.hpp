@@ -17,10 +17,11 @@
 namespace sim {
 
 struct ReleaseSpec {
-  std::string stable;     // version name serving at the start
-  std::string candidate;  // version name being rolled out
-  int replicas = 1;       // replicas of the stable version at the start, and the target of the rollout
-  Time at = 0;            // when the strategy starts
+  std::string stable;            // version name serving at the start
+  std::string candidate;         // version name being rolled out
+  int replicas = 1;              // replicas of the stable version at the start, and the target of the rollout
+  Time at = 0;                   // when the strategy starts
+  std::vector<Time> promotions;  // manual promotions (`kubectl argo rollouts promote`), in time order
 };
 
 struct StrategySpec {

@@ -151,6 +151,10 @@ const std::vector<ScenarioKeyDoc>& scenario_keys() {
       {"release.candidate", "string", "(required)", "The model being rolled out (not the stable one)"},
       {"release.replicas", "integer", "1", "Stable replicas at the start and the rollout's target (>= 1)"},
       {"release.at", "duration", "0s", "When the strategy starts (before the end of the scenario)"},
+      {"release.promote_at", "duration or list", "",
+       "Manual promotions (as `kubectl argo rollouts promote`): resume a pause without a duration or a "
+       "blue-green "
+       "preview waiting for promotion"},
 
       {"strategies", "list", "(required)", "Strategies to compare: `- NAME` or `- NAME: {parameters}`"},
       {"strategies[].NAME.label", "string", "NAME, NAME-2, ...", "Label of this entry in reports (unique)"},
