@@ -10,6 +10,7 @@
 #include "sim/scenario/scenario.hpp"
 #include "strategies/control.hpp"
 #include "strategies/registry.hpp"
+#include "tests/world_fixture.hpp"
 
 using namespace sim;
 
@@ -18,21 +19,7 @@ namespace {
 constexpr Time kReleaseAt = 60 * kSecond;
 
 /// Twelve two-slot nodes, 10 s start-up, no image to pull: a new replica is Ready 10 s after placement.
-WorldConfig canary_config() {
-  WorldConfig c;
-  PoolSpec pool;
-  pool.nodes = 12;
-  pool.slots = 2;
-  c.cluster.pools.push_back(pool);
-  ModelVersionSpec v1;
-  v1.name = "v1";
-  v1.service_time = Distribution::exponential(5 * kMillisecond);
-  v1.startup = Distribution::deterministic(10 * kSecond);
-  ModelVersionSpec v2 = v1;
-  v2.name = "v2";
-  c.versions = {v1, v2};
-  return c;
-}
+WorldConfig canary_config() { return testing_support::two_version_config(12, 2, 10 * kSecond); }
 
 struct Sample {
   Time t;

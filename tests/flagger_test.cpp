@@ -12,6 +12,7 @@
 #include "sim/scenario/scenario.hpp"
 #include "strategies/control.hpp"
 #include "strategies/registry.hpp"
+#include "tests/world_fixture.hpp"
 
 using namespace sim;
 
@@ -20,21 +21,7 @@ namespace {
 constexpr Time kReleaseAt = 60 * kSecond;
 
 WorldConfig flagger_config(double rate) {
-  WorldConfig c;
-  PoolSpec pool;
-  pool.nodes = 10;
-  pool.slots = 2;
-  c.cluster.pools.push_back(pool);
-  ModelVersionSpec v1;
-  v1.name = "v1";
-  v1.service_time = Distribution::exponential(5 * kMillisecond);
-  v1.concurrency = 4;
-  v1.startup = Distribution::deterministic(10 * kSecond);
-  ModelVersionSpec v2 = v1;
-  v2.name = "v2";
-  c.versions = {v1, v2};
-  c.arrivals = std::shared_ptr<const ArrivalProcess>(make_poisson(rate));
-  return c;
+  return testing_support::two_version_config(10, 2, 10 * kSecond, 4, rate);
 }
 
 struct FlaggerRun {

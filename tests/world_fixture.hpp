@@ -26,4 +26,25 @@ inline sim::WorldConfig single_queue_config(double lambda, double mean_service_s
   return c;
 }
 
+/// One pool of `nodes` x `slots`; versions "v1" and "v2" alike: exponential 5 ms service, deterministic
+/// start-up, no image to pull; Poisson arrivals at `rate` (none when 0).
+inline sim::WorldConfig two_version_config(int nodes, int slots, sim::Time startup, int concurrency = 1,
+                                           double rate = 0) {
+  sim::WorldConfig c;
+  sim::PoolSpec pool;
+  pool.nodes = nodes;
+  pool.slots = slots;
+  c.cluster.pools.push_back(pool);
+  sim::ModelVersionSpec v1;
+  v1.name = "v1";
+  v1.service_time = sim::Distribution::exponential(5 * sim::kMillisecond);
+  v1.concurrency = concurrency;
+  v1.startup = sim::Distribution::deterministic(startup);
+  sim::ModelVersionSpec v2 = v1;
+  v2.name = "v2";
+  c.versions = {v1, v2};
+  if (rate > 0) c.arrivals = std::shared_ptr<const sim::ArrivalProcess>(sim::make_poisson(rate));
+  return c;
+}
+
 }  // namespace testing_support
