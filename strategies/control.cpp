@@ -42,9 +42,9 @@ const AnalysisTemplate& Control::analysis_template(const std::string& name) cons
   return templates_->at(name);
 }
 
-void AnalysisDriver::start(Control& control, const AnalysisTemplate& t, VersionId version) {
+void AnalysisDriver::start(Control& control, const AnalysisTemplate& t, VersionId version, Traffic traffic) {
   run_ = std::make_unique<ArgoAnalysisRun>(t, control.now());
-  cursor_.emplace(control.metrics().cursor(version, control.now()));
+  cursor_.emplace(control.metrics().cursor(version, control.now(), traffic));
   control.note(label_ + ": analysis started");
   schedule(control);
 }

@@ -99,7 +99,8 @@ class AnalysisDriver {
  public:
   /// `token` identifies this driver's timers among the strategy's.
   AnalysisDriver(std::string label, std::uint64_t token) : label_(std::move(label)), token_(token) {}
-  void start(Control& control, const AnalysisTemplate& t, VersionId version);
+  /// Measures `traffic` of `version`: live requests, or the mirrored copies a shadow version answers.
+  void start(Control& control, const AnalysisTemplate& t, VersionId version, Traffic traffic = Traffic::live);
   /// For this driver's token: takes the measurement and returns the run's phase when it completed.
   std::optional<AnalysisPhase> on_timer(Control& control, std::uint64_t token);
   bool running() const { return run_ && !run_->done(); }
