@@ -192,3 +192,87 @@ TEST_CASE("monitor/metric_window: in a world the collector counts what the world
   CHECK(static_cast<double>(count.shadow[1]) ==
         Approx(0.5 * static_cast<double>(count.live[0])).epsilon(0.05));
 }
+
+TEST_CASE("monitor/metric_window: several mirrors, a route hook, and labels of mirrored answers",
+          "[monitor]") {
+  WorldConfig config = testing_support::single_queue_config(400, 0.002, 8, 64, 6, 1);
+  config.versions[0].quality.conversion = 0.10;
+  ModelVersionSpec v2 = config.versions[0];
+  v2.name = "v2";
+  v2.quality.conversion = 0.30;
+  ModelVersionSpec v3 = config.versions[0];
+  v3.name = "v3";
+  v3.quality.conversion = 0.05;
+  config.versions.push_back(v2);
+  config.versions.push_back(v3);
+  config.label_delay = 5 * kSecond;
+  UserPopulationConfig users;
+  users.size = 1000;
+  config.users = std::make_shared<const UserPopulation>(users);
+  World world(config);
+  for (VersionId v = 0; v < 3; ++v) world.deploy_ready(v, 2);
+  world.set_release(0, 1);
+  const double w[] = {100, 0, 0};
+  world.set_weights(w);
+  world.set_mirror(1, 100);
+  world.set_mirror(2, 25);
+  // Users below 100 always go to v3 (a flag's targeting), the rest follow the weights.
+  struct EvenToV3 : RouteHook {
+    VersionId route(std::uint32_t user, std::span<const std::uint8_t>) override {
+      return user < 100 ? VersionId{2} : kNoVersion;
+    }
+  } hook;
+  world.set_route_hook(&hook);
+  MetricCollector collector(world.version_count());
+  world.add_observer(&collector);
+  struct Count : WorldObserver {
+    std::uint64_t live[3] = {0, 0, 0}, shadow[3] = {0, 0, 0}, hooked_wrong = 0, rewards[3] = {0, 0, 0};
+    void on_request(const RequestRecord& r) override {
+      if (r.arrival >= 100 * kSecond) return;  // all of these are done by the end
+      (r.shadow ? shadow : live)[r.version] += 1;
+      if (!r.shadow && (r.user < 100) != (r.version == 2)) ++hooked_wrong;
+    }
+    void on_reward(VersionId v, std::uint32_t, bool, Time) override { ++rewards[v]; }
+  } count;
+  world.add_observer(&count);
+  WindowCursor shadow_v2 = collector.cursor(1, 0, Traffic::shadow);
+  WindowCursor shadow_v3 = collector.cursor(2, 0, Traffic::shadow);
+  WindowCursor live_v1 = collector.cursor(0, 0);
+  world.run_until(120 * kSecond);
+  world.flush_rewards();
+
+  CHECK(count.hooked_wrong == 0);
+  CHECK(count.live[1] == 0);
+  const double live = static_cast<double>(count.live[0] + count.live[2]);
+  CHECK(static_cast<double>(count.live[2]) / live == Approx(0.1).margin(0.02));
+  // Every request has a copy on v2; v3 gets a quarter of the requests it does not serve itself.
+  CHECK(count.shadow[1] == count.live[0] + count.live[2]);
+  CHECK(static_cast<double>(count.shadow[2]) ==
+        Approx(0.25 * static_cast<double>(count.live[0])).epsilon(0.05));
+  // Mirrored answers bring labels drawn with the shadow's own quality, never rewards.
+  CHECK(count.rewards[1] == 0);
+  const double q2 = collector.advance(shadow_v2, world.now()).value(Metric::conversion_rate);
+  const double q3 = collector.advance(shadow_v3, world.now()).value(Metric::conversion_rate);
+  const double q1 = collector.advance(live_v1, world.now()).value(Metric::conversion_rate);
+  CHECK(q2 == Approx(0.30).margin(0.01));
+  CHECK(q3 == Approx(0.05).margin(0.01));
+  CHECK(q1 == Approx(0.10).margin(0.01));
+
+  SECTION("clearing mirrors and the hook") {
+    world.clear_mirror();
+    world.set_route_hook(nullptr);
+    struct Late : WorldObserver {
+      std::uint64_t shadow = 0, v3 = 0;
+      void on_request(const RequestRecord& r) override {
+        if (r.arrival < 120 * kSecond) return;
+        shadow += r.shadow;
+        v3 += r.version == 2;
+      }
+    } late;
+    world.add_observer(&late);
+    world.run_until(150 * kSecond);
+    CHECK(late.shadow == 0);
+    CHECK(late.v3 == 0);
+    CHECK(world.router().mirrors().empty());
+  }
+}

@@ -28,6 +28,7 @@ enum class Stream : std::uint8_t {
   startup,
   outcomes,
   rewards,
+  shadow_labels,  // would-be outcomes of mirrored answers, drawn apart so live rewards stay common
   kCount
 };
 

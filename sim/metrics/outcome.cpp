@@ -150,6 +150,12 @@ void OutcomeObserver::on_mark(const Mark& m) {
       break;
     case MarkKind::abort:
       if (abort_at_ == kTimeNever) abort_at_ = m.time;
+      if (promoted_) {
+        // A standby kept after the promotion (multi-service) takes the traffic back: the release ends
+        // as a rollback after all.
+        promoted_ = false;
+        deploy_end_ = kTimeNever;
+      }
       break;
     case MarkKind::stalled:
       stalled_ = true;
@@ -180,7 +186,7 @@ void OutcomeObserver::update() {
   };
   if (abort_at_ == kTimeNever) {
     if (world_.traffic_share(candidate) >= 1 - 1e-12 && world_.ready(candidate) >= release_replicas_ &&
-        gone(stable)) {
+        (gone(stable) || world_.retained(stable))) {
       deploy_end_ = now;
       promoted_ = true;
     }

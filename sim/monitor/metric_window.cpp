@@ -154,8 +154,16 @@ void MetricCollector::on_request(const RequestRecord& r) {
 }
 
 void MetricCollector::on_reward(VersionId v, std::uint32_t, bool converted, Time delivered) {
-  checked(v, Traffic::live);
-  Stream& s = stream(v, Traffic::live);
+  add_label(v, Traffic::live, converted, delivered);
+}
+
+void MetricCollector::on_shadow_label(VersionId v, std::uint32_t, bool correct, Time delivered) {
+  add_label(v, Traffic::shadow, correct, delivered);
+}
+
+void MetricCollector::add_label(VersionId v, Traffic t, bool converted, Time delivered) {
+  checked(v, t);
+  Stream& s = stream(v, t);
   ++s.labels;
   s.conversions += converted;
   if (options_.bucket > 0) {

@@ -49,7 +49,7 @@ std::string format_metric_value(Metric m, double value);
 
 enum class Traffic : std::uint8_t {
   live,    // requests answered to users
-  shadow,  // mirrored copies: never returned, so they have no rewards
+  shadow,  // mirrored copies: never returned; their labels say whether the prediction was right
 };
 
 /// What happened to one version over [start, end). Latency includes every request of the window
@@ -122,6 +122,7 @@ class MetricCollector : public WorldObserver {
 
   void on_request(const RequestRecord& r) override;
   void on_reward(VersionId v, std::uint32_t user, bool converted, Time delivered) override;
+  void on_shadow_label(VersionId v, std::uint32_t user, bool correct, Time delivered) override;
 
   /// A cursor whose first window starts now. Throws std::out_of_range for an unknown version.
   WindowCursor cursor(VersionId v, Time now, Traffic traffic = Traffic::live) const;
@@ -165,6 +166,7 @@ class MetricCollector : public WorldObserver {
   /// Makes `index` the open bucket, closing the current one if it is older; late data (an older index)
   /// joins the open bucket.
   void roll(Stream& s, std::int64_t index);
+  void add_label(VersionId v, Traffic t, bool converted, Time delivered);
   void close_open(Stream& s);
 
   CollectorOptions options_;

@@ -72,6 +72,9 @@ class WorldObserver {
   virtual void on_defect_onset(VersionId, std::size_t /*defect index*/, Time) {}
   virtual void on_mark(const Mark&) {}
   virtual void on_reward(VersionId, std::uint32_t /*user*/, bool /*converted*/, Time /*delivered*/) {}
+  /// The label of a mirrored answer arrived: whether the shadow version's prediction was right (drawn with
+  /// its quality for that user, as a conversion is for a live answer). Never part of reward or regret.
+  virtual void on_shadow_label(VersionId, std::uint32_t /*user*/, bool /*correct*/, Time /*delivered*/) {}
 };
 
 }  // namespace sim

@@ -1,12 +1,13 @@
 // Version choice for live requests: match rules, weights or replica shares, stickiness and mirroring.
 #include "sim/world/router.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace sim {
 
 Router::Router(std::size_t versions, std::uint64_t salt)
-    : weights_(versions, 0.0), in_service_(versions, 1), salt_(salt) {}
+    : weights_(versions, 0.0), in_service_(versions, 1), mirror_fraction_(versions, 0.0), salt_(salt) {}
 
 void Router::use_replica_proportional() { weighted_ = false; }
 
@@ -29,8 +30,15 @@ void Router::set_mirror(VersionId v, double percent) {
   if (v >= weights_.size()) throw std::invalid_argument("router: unknown mirror version");
   if (!(percent >= 0 && percent <= 100))
     throw std::invalid_argument("router: mirror percent must be in [0, 100]");
-  mirror_version_ = v;
-  mirror_fraction_ = percent / 100.0;
+  mirror_fraction_[v] = percent / 100.0;
+  mirrors_.clear();
+  for (std::size_t i = 0; i < mirror_fraction_.size(); ++i)
+    if (mirror_fraction_[i] > 0) mirrors_.push_back(static_cast<VersionId>(i));
+}
+
+void Router::clear_mirror() {
+  std::fill(mirror_fraction_.begin(), mirror_fraction_.end(), 0.0);
+  mirrors_.clear();
 }
 
 double Router::bucket(std::uint32_t user) const {
@@ -44,6 +52,10 @@ VersionId Router::route(std::uint32_t user, std::span<const std::uint8_t> segmen
   for (const MatchRule& r : rules_) {
     if (static_cast<std::size_t>(r.attribute) < segments.size() && segments[r.attribute] == r.category)
       return r.version;
+  }
+  if (hook_) {
+    const VersionId v = hook_->route(user, segments);
+    if (v != kNoVersion) return v;
   }
   const double u = sticky_ ? bucket(user) : uniform01(rng);
   const std::size_t n = weights_.size();
@@ -79,9 +91,10 @@ VersionId Router::route(std::uint32_t user, std::span<const std::uint8_t> segmen
   return last;
 }
 
-bool Router::mirror(Rng& rng) const {
-  if (mirror_version_ == kNoVersion || mirror_fraction_ <= 0) return false;
-  return mirror_fraction_ >= 1 || uniform01(rng) < mirror_fraction_;
+bool Router::mirror_to(VersionId v, Rng& rng) const {
+  const double f = mirror_fraction_[v];
+  if (f <= 0) return false;
+  return f >= 1 || uniform01(rng) < f;
 }
 
 double Router::share(VersionId v, std::span<const int> ready) const {

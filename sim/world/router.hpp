@@ -2,8 +2,9 @@
 //
 // Two modes: replica-proportional (a Kubernetes Service over every in-service version: each Ready replica
 // gets an equal share) and weighted (a traffic router such as Istio or an ingress: per-version percentages).
-// Match rules on user segments take precedence over both; stickiness keeps a user on its version while the
-// split holds; mirroring copies a share of requests to a shadow version.
+// Match rules on user segments take precedence over both, then a route hook (a feature flag deciding per
+// user); stickiness keeps a user on its version while the split holds; mirroring copies a share of
+// requests to one or more shadow versions.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +24,15 @@ struct MatchRule {
   VersionId version = 0;  // where matching users go
 };
 
+/// A per-request decision that takes precedence over weights and replica shares (feature flags with
+/// targeting and percentage rollouts). Returns kNoVersion to leave the request to the split. Called once
+/// per live request from the owning world's thread.
+class RouteHook {
+ public:
+  virtual ~RouteHook() = default;
+  virtual VersionId route(std::uint32_t user, std::span<const std::uint8_t> segments) = 0;
+};
+
 class Router {
  public:
   explicit Router(std::size_t versions = 0, std::uint64_t salt = 0);
@@ -34,18 +44,20 @@ class Router {
   void set_in_service(VersionId v, bool in_service);
   void set_sticky(bool sticky) { sticky_ = sticky; }
   void set_match_rules(std::vector<MatchRule> rules) { rules_ = std::move(rules); }
+  /// Mirrors `percent` of live requests to v (0 stops mirroring to v); several versions may be mirrored.
   void set_mirror(VersionId v, double percent);
-  void clear_mirror() {
-    mirror_version_ = kNoVersion;
-    mirror_fraction_ = 0;
-  }
+  void clear_mirror();
+  /// Installs (or with nullptr removes) the route hook; the caller keeps it alive while installed.
+  void set_hook(RouteHook* hook) { hook_ = hook; }
 
   bool weighted() const { return weighted_; }
   bool sticky() const { return sticky_; }
   bool in_service(VersionId v) const { return in_service_[v] != 0; }
   double weight(VersionId v) const { return weights_[v]; }
-  VersionId mirror_version() const { return mirror_version_; }
-  double mirror_fraction() const { return mirror_fraction_; }
+  /// Versions receiving mirrored copies, in version order.
+  const std::vector<VersionId>& mirrors() const { return mirrors_; }
+  double mirror_fraction(VersionId v) const { return mirror_fraction_[v]; }
+  RouteHook* hook() const { return hook_; }
   const std::vector<MatchRule>& match_rules() const { return rules_; }
 
   /// Chooses the version for a live request. `segments[a]` is the user's category of attribute a;
@@ -53,8 +65,8 @@ class Router {
   VersionId route(std::uint32_t user, std::span<const std::uint8_t> segments, std::span<const int> ready,
                   Rng& rng) const;
 
-  /// Whether a copy of this request goes to the mirror.
-  bool mirror(Rng& rng) const;
+  /// Whether a copy of this request goes to mirror v (one draw per mirror below 100%).
+  bool mirror_to(VersionId v, Rng& rng) const;
 
   /// Configured share of live traffic (ignoring match rules) that version v receives.
   double share(VersionId v, std::span<const int> ready) const;
@@ -68,8 +80,9 @@ class Router {
   std::vector<MatchRule> rules_;
   bool weighted_ = false;
   bool sticky_ = false;
-  VersionId mirror_version_ = kNoVersion;
-  double mirror_fraction_ = 0;
+  std::vector<double> mirror_fraction_;
+  std::vector<VersionId> mirrors_;
+  RouteHook* hook_ = nullptr;
   std::uint64_t salt_;
 };
 

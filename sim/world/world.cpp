@@ -174,6 +174,16 @@ void World::clear_mirror() {
   notify_routing();
 }
 
+void World::set_route_hook(RouteHook* hook) {
+  router_.set_hook(hook);
+  notify_routing();
+}
+
+void World::set_retained(VersionId v, bool retained) {
+  versions_.at(v).retained = retained;
+  notify_routing();
+}
+
 void World::notify_routing() {
   for (WorldObserver* o : observers_) o->on_routing_changed(now());
 }
@@ -258,7 +268,11 @@ void World::flush_rewards() {
   const Time t = now();
   while (reward_head_ < rewards_.size() && rewards_[reward_head_].due <= t) {
     const PendingReward& r = rewards_[reward_head_++];
-    for (WorldObserver* o : observers_) o->on_reward(r.version, r.user, r.converted, r.due);
+    if (r.shadow) {
+      for (WorldObserver* o : observers_) o->on_shadow_label(r.version, r.user, r.converted, r.due);
+    } else {
+      for (WorldObserver* o : observers_) o->on_reward(r.version, r.user, r.converted, r.due);
+    }
   }
   // Compact once the delivered prefix dominates, so memory tracks the rewards in flight.
   if (reward_head_ > 4096 && reward_head_ * 2 > rewards_.size()) {

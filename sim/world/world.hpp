@@ -72,6 +72,13 @@ class World {
   void set_match_rules(std::vector<MatchRule> rules);
   void set_mirror(VersionId v, double percent);
   void clear_mirror();
+  /// A per-user routing decision ahead of the split (feature flags); nullptr removes it. The caller keeps
+  /// the hook alive while it is installed.
+  void set_route_hook(RouteHook* hook);
+  /// Marks `v` as a standby kept on purpose (multi-service): once it takes no live traffic, a promotion
+  /// does not wait for it to be gone.
+  void set_retained(VersionId v, bool retained);
+  bool retained(VersionId v) const { return versions_.at(v).retained; }
   void mark(MarkKind kind, std::string reason = {});
 
   void run_until(Time end);
@@ -103,6 +110,8 @@ class World {
   double cost_so_far();           // node-hours x price + energy x price per kWh, up to now
   double energy_joules_so_far();  // idle power of powered nodes + busy increments of served requests
   double expected_quality(VersionId v, std::uint32_t user) const;
+  /// Whether some version has a conversion probability: rewards and labels flow only then.
+  bool has_quality() const { return has_quality_; }
   std::uint64_t arrivals() const { return arrivals_; }
   std::size_t pending_rewards() const { return rewards_.size() - reward_head_; }
   /// Delivers rewards whose label delay has passed (done lazily on arrivals, and here).
@@ -190,6 +199,7 @@ class World {
     Time leak_uptime = kTimeNever;
     Time load_second = -1;  // for load_above onsets
     long load_count = 0;
+    bool retained = false;
   };
 
   struct PendingReward {
@@ -197,6 +207,7 @@ class World {
     std::uint32_t user;
     VersionId version;
     bool converted;
+    bool shadow;
   };
 
   enum LifecycleStep : std::uint64_t { kStartDone = 1, kWarmDone, kRestart, kGraceExpired, kLeakCrash };

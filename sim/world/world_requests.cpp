@@ -28,7 +28,11 @@ void World::handle_arrival() {
   }
   Rng& routing = sim_.rng(Stream::routing);
   const VersionId v = router_.route(user, segment_scratch_, ready_counts_, routing);
-  const bool mirrored = router_.mirror(routing);
+  // Mirror draws come before dispatching, whose load balancing may draw from the same stream.
+  std::uint64_t mirrored = 0;
+  const std::vector<VersionId>& mirrors = router_.mirrors();
+  for (std::size_t i = 0; i < mirrors.size() && i < 64; ++i)
+    if (router_.mirror_to(mirrors[i], routing)) mirrored |= std::uint64_t{1} << i;
   const Time t = now();
   if (v != kNoVersion) {
     dispatch(v, user, segment, t, false);
@@ -36,7 +40,8 @@ void World::handle_arrival() {
     // No version is in service: the request fails, accounted to the stable version.
     finish(Request{t, t, user, UINT32_MAX, stable_, segment, false}, 0, RequestStatus::no_replica);
   }
-  if (mirrored && router_.mirror_version() != v) dispatch(router_.mirror_version(), user, segment, t, true);
+  for (std::size_t i = 0; mirrored != 0; ++i, mirrored >>= 1)
+    if ((mirrored & 1) && mirrors[i] != v) dispatch(mirrors[i], user, segment, t, true);
 
   const Time next = arrivals_process_->next(t, sim_.rng(Stream::arrivals));
   if (next != kTimeNever) sim_.schedule(next, arrival_kind_, 0);
@@ -241,7 +246,18 @@ void World::finish(const Request& r, Time wait, RequestStatus status) {
       if (config_.label_delay <= 0) {
         for (WorldObserver* o : observers_) o->on_reward(r.version, r.user, converted, now());
       } else {
-        rewards_.push_back(PendingReward{now() + config_.label_delay, r.user, r.version, converted});
+        rewards_.push_back(PendingReward{now() + config_.label_delay, r.user, r.version, converted, false});
+      }
+    }
+  } else if (r.shadow && has_quality_ && status == RequestStatus::ok) {
+    // The shadow's answer is never shown, but its label still arrives: was its prediction right?
+    const double quality = expected_quality(r.version, r.user);
+    if (quality > 0) {
+      const bool correct = uniform01(sim_.rng(Stream::shadow_labels)) < quality;
+      if (config_.label_delay <= 0) {
+        for (WorldObserver* o : observers_) o->on_shadow_label(r.version, r.user, correct, now());
+      } else {
+        rewards_.push_back(PendingReward{now() + config_.label_delay, r.user, r.version, correct, true});
       }
     }
   }
