@@ -8,7 +8,9 @@
 
 #include "sim/metrics/outcome.hpp"
 #include "sim/scenario/scenario.hpp"
+#include "strategies/canary_replicas.hpp"
 #include "strategies/control.hpp"
+#include "strategies/fenceposts.hpp"
 #include "strategies/registry.hpp"
 #include "tests/world_fixture.hpp"
 
@@ -113,4 +115,121 @@ TEST_CASE("strategies/canary: a manual promotion ends a pause without a duration
   CHECK(s[0] == Sample{4 * kMinute, 10, 1, 10});
   CHECK(s[1] == Sample{5 * kMinute + 11 * kSecond, 50, 5, 10});
   CHECK(m.outcome == "promoted");
+}
+
+// ---- without traffic routing: Argo's replica arithmetic ----------------------------------------------
+
+TEST_CASE("strategies/canary_replicas: approximate counts for a weight (Argo's table)", "[canary]") {
+  // TestApproximateWeightedNewStableReplicaCounts in argo-rollouts utils/replicaset/canary_test.go.
+  struct Row {
+    int replicas, weight, surge, canary, stable;
+  };
+  const Row rows[] = {
+      {0, 0, 0, 0, 0},   {0, 50, 0, 0, 0},    {0, 100, 0, 0, 0}, {0, 0, 1, 0, 0},   {0, 50, 1, 0, 0},
+      {0, 100, 1, 0, 0}, {1, 0, 0, 0, 1},     {1, 1, 0, 0, 1},   {1, 49, 0, 0, 1},  {1, 50, 0, 1, 0},
+      {1, 99, 0, 1, 0},  {1, 100, 0, 1, 0},   {1, 0, 1, 0, 1},   {1, 1, 1, 1, 1},   {1, 49, 1, 1, 1},
+      {1, 50, 1, 1, 1},  {1, 99, 1, 1, 1},    {1, 100, 1, 1, 0}, {2, 0, 0, 0, 2},   {2, 1, 0, 1, 1},
+      {2, 50, 0, 1, 1},  {2, 99, 0, 1, 1},    {2, 100, 0, 2, 0}, {2, 0, 1, 0, 2},   {2, 1, 1, 1, 2},
+      {2, 50, 1, 1, 1},  {2, 99, 1, 2, 1},    {2, 100, 1, 2, 0}, {3, 10, 0, 1, 2},  {3, 25, 0, 1, 2},
+      {3, 33, 0, 1, 2},  {3, 34, 0, 1, 2},    {3, 49, 0, 1, 2},  {3, 50, 0, 2, 1},  {3, 10, 1, 1, 3},
+      {3, 25, 1, 1, 3},  {3, 33, 1, 1, 2},    {3, 34, 1, 1, 2},  {3, 49, 1, 2, 2},  {3, 50, 1, 2, 2},
+      {10, 0, 1, 0, 10}, {10, 1, 0, 1, 9},    {10, 14, 0, 1, 9}, {10, 15, 0, 2, 8}, {10, 16, 0, 2, 8},
+      {10, 99, 0, 9, 1}, {10, 100, 1, 10, 0}, {10, 1, 1, 1, 10}, {10, 18, 1, 2, 9}, {10, 19, 1, 2, 9},
+      {10, 20, 1, 2, 8}, {10, 23, 1, 2, 8},   {10, 24, 1, 3, 8}, {10, 25, 1, 3, 8}, {10, 99, 1, 10, 1},
+  };
+  for (const Row& r : rows) {
+    INFO("replicas " << r.replicas << ", weight " << r.weight << ", surge " << r.surge);
+    CHECK(approximate_canary_replicas(r.replicas, r.weight, r.surge) == CanaryReplicas{r.canary, r.stable});
+  }
+}
+
+TEST_CASE("strategies/canary_replicas: one sync within max surge and max unavailable (Argo's table)",
+          "[canary]") {
+  // TestCalculateReplicaCountsForCanary in argo-rollouts utils/replicaset/canary_test.go, the cases without
+  // traffic routing. Surge and unavailability are written as a scenario would ("2", "20%").
+  struct Row {
+    const char* name;
+    int replicas;
+    int weight;
+    const char* surge;
+    const char* unavailable;
+    ReplicaSetCounts stable, canary;
+    int want_stable, want_canary;
+    int older;
+  };
+  const Row rows[] = {
+      {"replicas above the desired count do not count", 10, 100, "3", "0", {7, 8}, {6, 3}, 7, 6, 0},
+      {"max surge as a count scales the canary up", 10, 20, "2", "0", {10, 10}, {0, 0}, 10, 2, 0},
+      {"max surge as a percentage scales the canary up", 10, 20, "20%", "0", {10, 10}, {0, 0}, 10, 2, 0},
+      {"extra stable replicas go", 10, 20, "20%", "0", {10, 10}, {2, 2}, 8, 2, 0},
+      {"never past max surge", 10, 30, "2", "0", {10, 10}, {0, 0}, 10, 2, 0},
+      {"max unavailable as a count scales stable down", 10, 20, "0", "2", {10, 10}, {0, 0}, 8, 0, 0},
+      {"max unavailable as a percentage scales stable down", 10, 20, "0", "20%", {10, 10}, {0, 0}, 8, 0, 0},
+      {"never past max unavailable", 10, 30, "0", "2", {10, 10}, {0, 0}, 8, 0, 0},
+      {"max surge and max unavailable together", 10, 50, "2", "1", {10, 10}, {0, 0}, 9, 2, 0},
+      {"weight 0 scales the canary to 0", 10, 0, "1", "1", {10, 10}, {1, 1}, 10, 0, 0},
+      {"weight 100 scales stable to 0", 10, 100, "1", "1", {1, 1}, {10, 10}, 0, 10, 0},
+      {"a non-zero weight keeps a canary replica", 1, 20, "1", "0", {1, 1}, {0, 0}, 1, 1, 0},
+      {"a weight below 100 keeps a stable replica", 1, 90, "1", "0", {1, 1}, {0, 0}, 1, 1, 0},
+      {"stable scales up before the canary", 10, 30, "1", "0", {1, 1}, {0, 0}, 7, 1, 3},
+      {"canary and stable scale down", 10, 30, "0", "3", {8, 5}, {4, 4}, 7, 3, 0},
+      {"scale down counting available replicas", 10, 100, "1", "0", {10, 2}, {10, 8}, 2, 9, 0},
+      {"older replica sets go before anything else shrinks", 10, 30, "0", "1", {8, 6}, {4, 2}, 8, 4, 3},
+      {"an uneven weight does not round past max surge", 10, 5, "0", "1", {10, 10}, {0, 0}, 9, 0, 0},
+      {"an uneven weight does not round past max surge, part 2", 10, 5, "0", "1", {9, 9}, {0, 0}, 9, 1, 0},
+      {"0% and 0% resolve to max unavailable 1", 10, 10, "0%", "0%", {10, 10}, {0, 0}, 9, 0, 0},
+      {"without traffic routing set_canary_scale plays no part",
+       10,
+       20,
+       "20%",
+       "0",
+       {10, 10},
+       {0, 0},
+       10,
+       2,
+       0},
+      {"max surge holds while stable is unavailable", 4, 100, "1", "0", {4, 1}, {0, 0}, 4, 1, 0},
+      {"scale down to max unavailable without exceeding max surge", 3, 99, "0", "2", {3, 3}, {0, 0}, 1, 0, 0},
+      {"scale down to max unavailable without exceeding max surge, part 2",
+       3,
+       99,
+       "0",
+       "2",
+       {1, 1},
+       {0, 0},
+       1,
+       2,
+       0},
+      {"max unavailable holds while stable is unavailable", 4, 100, "1", "0", {4, 1}, {1, 1}, 3, 1, 0},
+      {"an abort surges stable before the canary shrinks", 4, 0, "1", "0", {0, 0}, {4, 4}, 1, 4, 0},
+      {"an abort waits for the surged stable replica", 4, 0, "1", "0", {1, 0}, {4, 4}, 1, 4, 0},
+      {"an abort shrinks the canary within max unavailable", 4, 0, "1", "0", {1, 1}, {4, 4}, 1, 3, 0},
+      {"full promotion ignores the weight", 4, 100, "4", "4", {4, 4}, {0, 0}, 0, 4, 0},
+      {"full promotion still honours max surge and max unavailable",
+       4,
+       100,
+       "3",
+       "0",
+       {4, 4},
+       {0, 0},
+       4,
+       3,
+       0},
+  };
+  const ParamSpec count = param_spec("n", ParamType::count_or_percent, "", "");
+  for (const Row& r : rows) {
+    INFO(r.name);
+    const Fenceposts f =
+        resolve_fenceposts(std::get<CountOrPercent>(parse_param(count, r.surge)),
+                           std::get<CountOrPercent>(parse_param(count, r.unavailable)), r.replicas);
+    BasicCanaryState s;
+    s.replicas = r.replicas;
+    s.weight = r.weight;
+    s.max_surge = f.surge;
+    s.max_unavailable = std::min(f.unavailable, r.replicas);
+    s.stable = r.stable;
+    s.canary = r.canary;
+    s.older = r.older;
+    CHECK(basic_canary_replicas(s) == CanaryReplicas{r.want_canary, r.want_stable});
+  }
 }
