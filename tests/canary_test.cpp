@@ -1,8 +1,10 @@
-// The canary strategy (Argo Rollouts with traffic routing): weights, canary replica counts, pauses.
+// The canary strategy (Argo Rollouts): with traffic routing (weights, canary replica counts, pauses) and
+// without it (Argo's replica arithmetic, step by step trajectories, abort).
 #include <catch2/catch.hpp>
 
 #include <cmath>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -30,8 +32,8 @@ struct Sample {
   bool operator==(const Sample&) const = default;
 };
 
-/// Loads the canary parameters from YAML, the way a scenario gives them.
-ParamValues canary_params(const std::string& yaml_params) {
+/// Loads the canary parameters (and any analysis templates) from YAML, the way a scenario gives them.
+Scenario canary_scenario(const std::string& yaml_params, const std::string& templates = "") {
   const std::string text = R"(name: c
 models:
   v1: {service_time: 10ms}
@@ -39,21 +41,25 @@ models:
 cluster:
   pools: [{name: cpu, nodes: 30}]
 release: {stable: v1, candidate: v2, replicas: 10, at: 1m}
+)" + templates + R"(
 strategies:
   - canary: )" + yaml_params +
                            "\n";
-  return parse_scenario(text, "canary.yaml", StrategyRegistry::builtin().schemas()).strategies.at(0).params;
+  return parse_scenario(text, "canary.yaml", StrategyRegistry::builtin().schemas());
 }
 
-std::vector<Sample> run_canary(const std::string& yaml_params, std::vector<Time> at,
-                               OutcomeMetrics* out = nullptr, Time promote_at = kTimeNever) {
-  World world(canary_config());
-  world.deploy_ready(0, 10);
+/// Runs the canary in `config` with `replicas` stable replicas and samples weight and desired counts at the
+/// given times after the release start.
+std::vector<Sample> run_canary_in(WorldConfig config, int replicas, const Scenario& scenario,
+                                  std::vector<Time> at, OutcomeMetrics* out = nullptr,
+                                  Time promote_at = kTimeNever) {
+  World world(std::move(config));
+  world.deploy_ready(0, replicas);
   world.set_release(0, 1);
-  OutcomeObserver outcome(world, SloSpec{}, 10);
+  OutcomeObserver outcome(world, SloSpec{}, replicas);
   world.add_observer(&outcome);
-  Control control(world, StrategyRegistry::builtin().find("canary")->create(canary_params(yaml_params)), 0, 1,
-                  10, kReleaseAt);
+  Control control(world, StrategyRegistry::builtin().find("canary")->create(scenario.strategies.at(0).params),
+                  0, 1, replicas, kReleaseAt, &scenario.analysis_templates);
   if (promote_at != kTimeNever) control.promote_at(kReleaseAt + promote_at);
   std::vector<Sample> samples;
   for (Time t : at) {
@@ -63,6 +69,11 @@ std::vector<Sample> run_canary(const std::string& yaml_params, std::vector<Time>
   }
   if (out) *out = outcome.finish();
   return samples;
+}
+
+std::vector<Sample> run_canary(const std::string& yaml_params, std::vector<Time> at,
+                               OutcomeMetrics* out = nullptr, Time promote_at = kTimeNever) {
+  return run_canary_in(canary_config(), 10, canary_scenario(yaml_params), std::move(at), out, promote_at);
 }
 
 }  // namespace
@@ -232,4 +243,95 @@ TEST_CASE("strategies/canary_replicas: one sync within max surge and max unavail
     s.older = r.older;
     CHECK(basic_canary_replicas(s) == CanaryReplicas{r.want_canary, r.want_stable});
   }
+}
+
+TEST_CASE("strategies/canary: without traffic routing, replica counts and traffic follow Argo step by step",
+          "[canary]") {
+  OutcomeMetrics m;
+  // 10 replicas at the default 25% / 25%: surge 3, unavailable 2. A Service over both versions: the weight
+  // is the canary's share of Ready replicas.
+  const auto s = run_canary(
+      "{traffic_routing: false, steps: [{set_weight: 20}, {pause: 1m}, {set_weight: 50}, {pause: 1m}]}",
+      {1 * kSecond, 11 * kSecond, 71 * kSecond, 81 * kSecond, 141 * kSecond, 151 * kSecond}, &m);
+  // 20%: target 2 + 8. Stable drops to 8 at once (2 may be unavailable), the canary surges to 2.
+  CHECK(s[0] == Sample{1 * kSecond, 0, 2, 8});
+  // The two canary replicas are Ready at 10 s: 2 of 10 replicas, the step is complete; pause 1 min.
+  CHECK(s[1] == Sample{11 * kSecond, 20, 2, 8});
+  // 50% at 70 s: target 5 + 5. Stable 8 -> 6 (8 available must remain), canary 2 -> 5 (13 in total):
+  // 2 Ready canary replicas of 8.
+  CHECK(s[2] == Sample{71 * kSecond, 25, 5, 6});
+  // At 80 s the three new canary replicas are Ready; stable 6 -> 5: 5 of 10.
+  CHECK(s[3] == Sample{81 * kSecond, 50, 5, 5});
+  // After the last pause (140 s) the weight is 100: stable 5 -> 3, canary 5 -> 10 (13 in total).
+  CHECK(s[4] == Sample{141 * kSecond, 62.5, 10, 3});
+  // At 150 s ten canary replicas are Ready: stable goes to 0 and the release is promoted.
+  CHECK(s[5] == Sample{151 * kSecond, 100, 10, 0});
+  CHECK(m.outcome == "promoted");
+  CHECK(m.deploy_duration_s == Approx(150).margin(0.01));
+}
+
+TEST_CASE("strategies/canary: without traffic routing an abort restores stable within the budgets",
+          "[canary]") {
+  // 4 replicas: surge 1, unavailable 1. A canary failing half of its requests; the step analysis measures
+  // 10 s of its traffic once the canary replicas for 50% are Ready.
+  WorldConfig config = testing_support::two_version_config(12, 2, 10 * kSecond, 4, 100);
+  config.versions[1].defects = {DefectSpec{DefectSpec::Kind::error_rate, 0.5, 0, {}}};
+  const Scenario scenario = canary_scenario(
+      "{traffic_routing: false, steps: [{set_weight: 50}, {analysis: {template: guard}}, {pause: 10m}]}",
+      R"(analysis_templates:
+  guard:
+    initial_delay: 10s
+    interval: 10s
+    count: 3
+    min_requests: 20
+    metrics: [{name: error_rate, max: 1%}]
+)");
+  OutcomeMetrics m;
+  const auto s = run_canary_in(config, 4, scenario,
+                               {1 * kSecond, 11 * kSecond, 20 * kSecond + 1, 31 * kSecond, 5 * kMinute}, &m);
+  // 50%: target 2 + 2. Stable 4 -> 3, canary 0 -> 2 (5 in total).
+  CHECK(s[0] == Sample{1 * kSecond, 0, 2, 3});
+  // At 10 s the canary replicas are Ready, stable 3 -> 2: half of the traffic. The analysis starts.
+  CHECK(s[1] == Sample{11 * kSecond, 50, 2, 2});
+  // At 20 s the first measurement fails and the rollout aborts: weight 0, target 0 + 4. Stable surges
+  // 2 -> 3, the canary shrinks 2 -> 1 (3 available must remain), then stable 3 -> 4 within the surge.
+  // One Ready canary replica of three.
+  CHECK(s[2] == Sample{20 * kSecond + 1, 33.33, 1, 4});
+  // At 30 s the two new stable replicas are Ready: the last canary replica goes.
+  CHECK(s[3] == Sample{31 * kSecond, 0, 0, 4});
+  CHECK(s[4] == Sample{5 * kMinute, 0, 0, 4});
+  CHECK(m.outcome == "rolled_back");
+  // Traffic leaves the canary with its replicas, not at once as with a traffic router.
+  CHECK(m.rollback_time_s == Approx(10).margin(0.01));
+  CHECK(m.rollback_capacity_time_s == Approx(10).margin(0.01));
+  CHECK(m.deploy_duration_s == Approx(30).margin(0.05));
+}
+
+TEST_CASE("strategies/canary: without traffic routing the knobs that need a router are rejected",
+          "[canary]") {
+  const StrategyInfo* info = StrategyRegistry::builtin().find("canary");
+  REQUIRE(info != nullptr);
+  auto create = [&](const std::string& yaml) {
+    return info->create(canary_scenario(yaml).strategies.at(0).params);
+  };
+  CHECK_THROWS_AS(create("{traffic_routing: false, dynamic_stable_scale: true}"), std::invalid_argument);
+  CHECK_THROWS_AS(create("{traffic_routing: false, steps: [{set_canary_scale: {replicas: 2}}]}"),
+                  std::invalid_argument);
+  CHECK_NOTHROW(create("{traffic_routing: true, steps: [{set_canary_scale: {replicas: 2}}]}"));
+  CHECK_NOTHROW(create("{traffic_routing: false, max_surge: 0, max_unavailable: 1}"));
+}
+
+TEST_CASE("strategies/canary: without traffic routing max surge 0 moves replicas one for one", "[canary]") {
+  OutcomeMetrics m;
+  // 10 replicas, surge 0, unavailable 1: never more than 10 replicas desired, never fewer than 9 Ready.
+  // Each time a canary replica is Ready, one stable replica goes and one more canary replica starts.
+  const auto s = run_canary(
+      "{traffic_routing: false, max_surge: 0, max_unavailable: 1, steps: [{set_weight: 30}, {pause: {}}]}",
+      {1 * kSecond, 11 * kSecond, 21 * kSecond, 31 * kSecond, 10 * kMinute}, &m);
+  CHECK(s[0] == Sample{1 * kSecond, 0, 1, 9});
+  CHECK(s[1] == Sample{11 * kSecond, 11.11, 2, 8});
+  CHECK(s[2] == Sample{21 * kSecond, 22.22, 3, 7});
+  CHECK(s[3] == Sample{31 * kSecond, 30, 3, 7});
+  CHECK(s[4] == Sample{10 * kMinute, 30, 3, 7});
+  CHECK(m.outcome == "incomplete");
 }
