@@ -130,7 +130,8 @@ TEST_CASE("strategies/canary: a manual promotion ends a pause without a duration
 
 // ---- without traffic routing: Argo's replica arithmetic ----------------------------------------------
 
-TEST_CASE("strategies/canary_replicas: approximate counts for a weight (Argo's table)", "[canary]") {
+TEST_CASE("strategies/canary_replicas: approximate counts for a weight (Argo's table)",
+          "[strategies][canary]") {
   // TestApproximateWeightedNewStableReplicaCounts in argo-rollouts utils/replicaset/canary_test.go.
   struct Row {
     int replicas, weight, surge, canary, stable;
@@ -155,7 +156,7 @@ TEST_CASE("strategies/canary_replicas: approximate counts for a weight (Argo's t
 }
 
 TEST_CASE("strategies/canary_replicas: one sync within max surge and max unavailable (Argo's table)",
-          "[canary]") {
+          "[strategies][canary]") {
   // TestCalculateReplicaCountsForCanary in argo-rollouts utils/replicaset/canary_test.go, the cases without
   // traffic routing. Surge and unavailability are written as a scenario would ("2", "20%").
   struct Row {
@@ -246,7 +247,7 @@ TEST_CASE("strategies/canary_replicas: one sync within max surge and max unavail
 }
 
 TEST_CASE("strategies/canary: without traffic routing, replica counts and traffic follow Argo step by step",
-          "[canary]") {
+          "[strategies][canary]") {
   OutcomeMetrics m;
   // 10 replicas at the default 25% / 25%: surge 3, unavailable 2. A Service over both versions: the weight
   // is the canary's share of Ready replicas.
@@ -271,7 +272,7 @@ TEST_CASE("strategies/canary: without traffic routing, replica counts and traffi
 }
 
 TEST_CASE("strategies/canary: without traffic routing an abort restores stable within the budgets",
-          "[canary]") {
+          "[strategies][canary]") {
   // 4 replicas: surge 1, unavailable 1. A canary failing half of its requests; the step analysis measures
   // 10 s of its traffic once the canary replicas for 50% are Ready.
   WorldConfig config = testing_support::two_version_config(12, 2, 10 * kSecond, 4, 100);
@@ -308,7 +309,7 @@ TEST_CASE("strategies/canary: without traffic routing an abort restores stable w
 }
 
 TEST_CASE("strategies/canary: without traffic routing the knobs that need a router are rejected",
-          "[canary]") {
+          "[strategies][canary]") {
   const StrategyInfo* info = StrategyRegistry::builtin().find("canary");
   REQUIRE(info != nullptr);
   auto create = [&](const std::string& yaml) {
@@ -321,7 +322,8 @@ TEST_CASE("strategies/canary: without traffic routing the knobs that need a rout
   CHECK_NOTHROW(create("{traffic_routing: false, max_surge: 0, max_unavailable: 1}"));
 }
 
-TEST_CASE("strategies/canary: without traffic routing max surge 0 moves replicas one for one", "[canary]") {
+TEST_CASE("strategies/canary: without traffic routing max surge 0 moves replicas one for one",
+          "[strategies][canary]") {
   OutcomeMetrics m;
   // 10 replicas, surge 0, unavailable 1: never more than 10 replicas desired, never fewer than 9 Ready.
   // Each time a canary replica is Ready, one stable replica goes and one more canary replica starts.
