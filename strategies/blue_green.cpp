@@ -1,4 +1,5 @@
-// `blue_green`: Argo Rollouts' blue-green strategy; a full preview environment, then a traffic switch.
+// `blue_green`: Argo Rollouts' blue-green strategy; a full preview environment, then a traffic switch, with
+// optional analysis before (on mirrored traffic) and after the switch.
 #include <memory>
 #include <string>
 
@@ -8,7 +9,13 @@
 namespace sim {
 namespace {
 
-enum Timer : std::uint64_t { kAutoPromote = 1, kScaleDown = 2, kPostAnalysis = 3, kAbortScaleDown = 4 };
+enum Timer : std::uint64_t {
+  kAutoPromote = 1,
+  kScaleDown = 2,
+  kPostAnalysis = 3,
+  kAbortScaleDown = 4,
+  kPreAnalysis = 5
+};
 
 class BlueGreen final : public Strategy {
  public:
@@ -21,7 +28,13 @@ class BlueGreen final : public Strategy {
         abort_scale_down_delay_(p.duration("abort_scale_down_delay_seconds")),
         post_analysis_(p.has("post_promotion_analysis")
                            ? p.record("post_promotion_analysis").analysis_template("template")
-                           : std::string()) {}
+                           : std::string()) {
+    if (p.has("pre_promotion_analysis")) {
+      const ParamValues& pre = p.record("pre_promotion_analysis");
+      pre_analysis_ = pre.analysis_template("template");
+      mirror_percent_ = pre.percent("mirror_percent");
+    }
+  }
 
   void start(Control& c) override {
     // The active service keeps pointing at stable; the candidate is reachable through the preview only.
@@ -34,6 +47,12 @@ class BlueGreen final : public Strategy {
   }
   void on_change(Control& c) override { step(c); }
   void on_promote(Control& c) override {
+    if (phase_ == Phase::pre_inconclusive) {
+      // Resuming a rollout paused on an Inconclusive run makes Argo create a new analysis run.
+      start_pre_analysis(c, "manual promotion after an Inconclusive run: pre-promotion analysis again");
+      return;
+    }
+    // While the pre-promotion analysis runs there is no pause to resume: the promotion changes nothing.
     if (phase_ != Phase::awaiting_promotion) return;
     promote(c, "manual promotion");
     step(c);
@@ -41,6 +60,10 @@ class BlueGreen final : public Strategy {
   void on_timer(Control& c, std::uint64_t token) override {
     if (token == kPostAnalysis) {
       if (auto phase = post_driver_.on_timer(c, token)) post_analysis_done(c, *phase);
+      return;
+    }
+    if (token == kPreAnalysis) {
+      if (auto phase = pre_driver_.on_timer(c, token)) pre_analysis_done(c, *phase);
       return;
     }
     if (token == kAbortScaleDown && phase_ == Phase::aborted) {
@@ -59,7 +82,63 @@ class BlueGreen final : public Strategy {
   }
 
  private:
-  enum class Phase { preview, awaiting_promotion, promoting, switched, scaling_down, aborted };
+  enum class Phase {
+    preview,
+    pre_analysis,
+    pre_inconclusive,
+    awaiting_promotion,
+    promoting,
+    switched,
+    scaling_down,
+    aborted
+  };
+
+  void start_pre_analysis(Control& c, const std::string& why) {
+    // The preview serves no live traffic: a copy of live requests is mirrored to it for the analysis, and
+    // the run measures those mirrored requests.
+    phase_ = Phase::pre_analysis;
+    c.note(why + "; mirror " + format_param(ParamValue(mirror_percent_)) +
+           "% of live traffic to the preview");
+    c.set_mirror(c.candidate(), mirror_percent_);
+    pre_driver_.start(c, c.analysis_template(pre_analysis_), c.candidate(), Traffic::shadow);
+  }
+
+  void pre_analysis_done(Control& c, AnalysisPhase result) {
+    if (phase_ != Phase::pre_analysis) return;
+    c.clear_mirror();
+    if (result == AnalysisPhase::successful) {
+      // Argo pauses for auto promotion (or a manual one) only once the pre-promotion analysis succeeded.
+      c.note("pre-promotion analysis successful; mirroring stops");
+      ready_for_promotion(c);
+      step(c);
+      return;
+    }
+    if (result == AnalysisPhase::inconclusive) {
+      phase_ = Phase::pre_inconclusive;
+      c.note("pre-promotion analysis inconclusive: paused with the preview up, until promoted by hand");
+      return;
+    }
+    // Failed or Error: the active service never left the stable version.
+    phase_ = Phase::aborted;
+    c.abort(std::string("pre-promotion analysis ") + to_string(result) + ": the preview is not promoted");
+    c.timer(abort_scale_down_delay_, kAbortScaleDown);
+  }
+
+  /// The preview is ready and any pre-promotion analysis passed: promote now, after the auto promotion
+  /// delay, or on a manual promotion.
+  void ready_for_promotion(Control& c) {
+    phase_ = Phase::awaiting_promotion;
+    if (!auto_promotion_enabled_) {
+      c.note("preview ready; paused: auto promotion is disabled");
+      return;
+    }
+    if (auto_promotion_after_ > 0) {
+      c.note("preview ready; promotion in " + format_duration(auto_promotion_after_));
+      c.timer(auto_promotion_after_, kAutoPromote);
+      return;
+    }
+    promote(c, "preview ready");
+  }
 
   void post_analysis_done(Control& c, AnalysisPhase result) {
     if (result == AnalysisPhase::successful) {
@@ -93,17 +172,11 @@ class BlueGreen final : public Strategy {
     switch (phase_) {
       case Phase::preview:
         if (c.ready(c.candidate()) < preview_target_) return;
-        phase_ = Phase::awaiting_promotion;
-        if (!auto_promotion_enabled_) {
-          c.note("preview ready; paused: auto promotion is disabled");
+        if (!pre_analysis_.empty()) {
+          start_pre_analysis(c, "preview ready: pre-promotion analysis");
           return;
         }
-        if (auto_promotion_after_ > 0) {
-          c.note("preview ready; promotion in " + format_duration(auto_promotion_after_));
-          c.timer(auto_promotion_after_, kAutoPromote);
-          return;
-        }
-        promote(c, "preview ready");
+        ready_for_promotion(c);
         [[fallthrough]];
       case Phase::promoting:
         if (phase_ != Phase::promoting || c.ready(c.candidate()) < c.replicas()) return;
@@ -125,6 +198,8 @@ class BlueGreen final : public Strategy {
       case Phase::aborted:
         if (c.existing(c.candidate()) == 0) c.rolled_back("candidate scaled down, stable active");
         return;
+      case Phase::pre_analysis:
+      case Phase::pre_inconclusive:
       case Phase::awaiting_promotion:
       case Phase::switched:
         return;
@@ -137,7 +212,10 @@ class BlueGreen final : public Strategy {
   Time scale_down_delay_;
   Time abort_scale_down_delay_;
   std::string post_analysis_;
+  std::string pre_analysis_;
+  double mirror_percent_ = 100;
   AnalysisDriver post_driver_{"post-promotion analysis", kPostAnalysis};
+  AnalysisDriver pre_driver_{"pre-promotion analysis", kPreAnalysis};
   int preview_target_ = 0;
   Phase phase_ = Phase::preview;
 };
@@ -161,6 +239,15 @@ StrategyInfo blue_green_strategy_info() {
   post_analysis.optional = true;
   post_analysis.fields = {
       param_spec("template", ParamType::analysis_template, "", "name of an entry of analysis_templates")};
+  ParamSpec pre_analysis = param_spec(
+      "pre_promotion_analysis", ParamType::record, "",
+      "analysis of the preview before promotion, on a mirrored copy of live traffic; promotion waits "
+      "for success, failure aborts (Argo prePromotionAnalysis)");
+  pre_analysis.optional = true;
+  pre_analysis.fields = {
+      param_spec("template", ParamType::analysis_template, "", "name of an entry of analysis_templates"),
+      param_spec("mirror_percent", ParamType::percent, "100",
+                 "share of live traffic copied to the preview while the analysis runs")};
   info.params = {
       preview,
       param_spec("auto_promotion_enabled", ParamType::boolean, "true",
@@ -169,6 +256,7 @@ StrategyInfo blue_green_strategy_info() {
                  "wait this long after the preview is ready before promoting (Argo autoPromotionSeconds)"),
       scale_down_delay_param("the old version"),
       abort_scale_down_delay_param(),
+      pre_analysis,
       post_analysis,
   };
   info.create = [](const ParamValues& params) -> std::unique_ptr<Strategy> {

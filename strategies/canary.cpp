@@ -1,10 +1,16 @@
-// `canary`: Argo Rollouts' canary strategy with traffic routing; steps, inline and background analysis.
+// `canary`: Argo Rollouts' canary strategy, with traffic routing (weights set by a mesh or ingress) or
+// without it (a Service over both ReplicaSets: the weight is a share of replicas); steps, inline and
+// background analysis.
+#include <algorithm>
 #include <cmath>
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 #include "strategies/builtin.hpp"
+#include "strategies/canary_replicas.hpp"
 #include "strategies/control.hpp"
+#include "strategies/fenceposts.hpp"
 
 namespace sim {
 namespace {
@@ -21,6 +27,9 @@ class Canary final : public Strategy {
  public:
   explicit Canary(const ParamValues& p)
       : steps_(p.list("steps")),
+        traffic_routing_(p.boolean("traffic_routing")),
+        max_surge_(p.count_or_percent("max_surge")),
+        max_unavailable_(p.count_or_percent("max_unavailable")),
         dynamic_stable_scale_(p.boolean("dynamic_stable_scale")),
         scale_down_delay_(p.duration("scale_down_delay_seconds")),
         abort_scale_down_delay_(p.duration("abort_scale_down_delay_seconds")) {
@@ -29,9 +38,29 @@ class Canary final : public Strategy {
       background_template_ = a.analysis_template("template");
       background_start_ = static_cast<std::size_t>(a.integer("starting_step"));
     }
+    if (traffic_routing_) return;
+    // Argo's validation: without a traffic router nothing can send traffic apart from replica counts.
+    if (dynamic_stable_scale_)
+      throw std::invalid_argument("canary: dynamic_stable_scale can only be used with traffic_routing");
+    for (const ParamList::Item& item : steps_.items)
+      if (item.alternative == "set_canary_scale")
+        throw std::invalid_argument("canary: set_canary_scale requires traffic_routing");
   }
 
   void start(Control& c) override {
+    if (!traffic_routing_) {
+      // A Kubernetes Service selects the pods of both ReplicaSets: each Ready replica gets an equal share.
+      c.use_replica_proportional();
+      c.set_in_service(c.stable(), true);
+      c.set_in_service(c.candidate(), true);
+      const Fenceposts f = resolve_fenceposts(max_surge_, max_unavailable_, c.replicas());
+      surge_ = f.surge;
+      unavailable_ = std::min(f.unavailable, c.replicas());  // Argo's MaxUnavailable caps it
+      c.note("canary without traffic routing, " + std::to_string(c.replicas()) + " replicas: max surge " +
+             std::to_string(surge_) + ", max unavailable " + std::to_string(unavailable_));
+      next_step(c);
+      return;
+    }
     c.set_candidate_weight(0);
     next_step(c);
   }
@@ -92,7 +121,14 @@ class Canary final : public Strategy {
       return;
     }
     const ParamList::Item& item = steps_.items[step_++];
-    if (item.alternative == "set_weight") {
+    if (item.alternative == "set_weight" && !traffic_routing_) {
+      target_weight_ = std::get<double>(item.value);
+      const CanaryReplicas goal = approximate_canary_replicas(c.replicas(), target_weight_, surge_);
+      c.note("step " + std::to_string(step_) + ": set weight " + format_param(item.value) + "%: " +
+             std::to_string(goal.canary) + " canary and " + std::to_string(goal.stable) + " stable replicas");
+      phase_ = Phase::waiting_for_canary;
+      advance(c);
+    } else if (item.alternative == "set_weight") {
       target_weight_ = std::get<double>(item.value);
       const int canary = scale_override_ >= 0 ? scale_override_ : replicas_for(target_weight_, c.replicas());
       c.note("step " + std::to_string(step_) + ": set weight " + format_param(item.value) +
@@ -129,6 +165,10 @@ class Canary final : public Strategy {
   }
 
   void advance(Control& c) {
+    if (!traffic_routing_) {
+      advance_basic(c);
+      return;
+    }
     switch (phase_) {
       case Phase::waiting_for_canary: {
         // Argo shifts traffic once the canary replicas for the step are available.
@@ -163,7 +203,86 @@ class Canary final : public Strategy {
     }
   }
 
+  /// The basic canary's state as one sync of Argo's controller reads it.
+  BasicCanaryState basic_state(const Control& c) const {
+    BasicCanaryState s;
+    s.replicas = c.replicas();
+    // GetCurrentSetWeight: the latest set_weight, 100 once every step is done, 0 after an abort.
+    s.weight = phase_ == Phase::aborted ? 0 : phase_ == Phase::promoting ? 100 : target_weight_;
+    s.max_surge = surge_;
+    s.max_unavailable = unavailable_;
+    s.canary = {c.desired(c.candidate()), c.ready(c.candidate())};
+    s.stable = {c.desired(c.stable()), c.ready(c.stable())};
+    return s;
+  }
+
+  /// Argo scales one ReplicaSet per sync, the stable one first, and is woken again by the change; repeating
+  /// until nothing moves gives the same sequence at one simulated instant.
+  void sync_replicas(Control& c) {
+    bool scaled = false;
+    for (int i = 0; i < 4 * c.replicas() + 8; ++i) {
+      const CanaryReplicas want = basic_canary_replicas(basic_state(c));
+      if (want.stable != c.desired(c.stable())) {
+        c.scale(c.stable(), want.stable);
+      } else if (want.canary != c.desired(c.candidate())) {
+        c.scale(c.candidate(), want.canary);
+      } else {
+        break;
+      }
+      scaled = true;
+    }
+    if (scaled)
+      c.note("scale canary to " + std::to_string(c.desired(c.candidate())) + ", stable to " +
+             std::to_string(c.desired(c.stable())) + " (" + std::to_string(c.ready(c.candidate())) + " and " +
+             std::to_string(c.ready(c.stable())) + " Ready)");
+  }
+
+  /// AtDesiredReplicaCountsForCanary: the sync would change nothing, every desired canary replica is
+  /// available and the stable ReplicaSet has exactly its desired replicas.
+  bool at_desired_counts(const Control& c) const {
+    const CanaryReplicas want = basic_canary_replicas(basic_state(c));
+    return want.canary == c.desired(c.candidate()) && want.canary == c.ready(c.candidate()) &&
+           want.stable == c.desired(c.stable()) && want.stable == c.active(c.stable());
+  }
+
+  void advance_basic(Control& c) {
+    if (phase_ == Phase::done) return;
+    sync_replicas(c);
+    switch (phase_) {
+      case Phase::waiting_for_canary:
+        if (!at_desired_counts(c)) return;
+        phase_ = Phase::stepping;
+        next_step(c);
+        return;
+      case Phase::promoting:
+        // The new ReplicaSet becomes stable once all its replicas are available; by then the old one has
+        // been scaled to 0 within max unavailable, so the release is done when its replicas are gone.
+        if (c.desired(c.candidate()) != c.replicas() || c.ready(c.candidate()) < c.replicas() ||
+            c.existing(c.stable()) > 0)
+          return;
+        phase_ = Phase::done;
+        c.promoted("all steps done: " + std::to_string(c.replicas()) +
+                   " canary replicas available, stable gone");
+        return;
+      case Phase::aborted:
+        if (c.existing(c.candidate()) == 0 && c.ready(c.stable()) >= c.replicas()) {
+          phase_ = Phase::done;
+          c.rolled_back("canary scaled down, stable at full capacity");
+        }
+        return;
+      default:
+        return;
+    }
+  }
+
   void promote(Control& c) {
+    if (!traffic_routing_) {
+      // After the last step the weight is 100: the canary replaces stable like a rolling update.
+      phase_ = Phase::promoting;
+      c.note("all steps done: weight 100%, canary to " + std::to_string(c.replicas()) + " replicas");
+      advance(c);
+      return;
+    }
     phase_ = Phase::promoting;
     c.note("promote: scale canary to " + std::to_string(c.replicas()));
     c.scale(c.candidate(), c.replicas());
@@ -188,6 +307,13 @@ class Canary final : public Strategy {
   void abort(Control& c, const std::string& why) {
     if (phase_ == Phase::aborted || phase_ == Phase::done) return;
     phase_ = Phase::aborted;
+    if (!traffic_routing_) {
+      // The weight drops to 0: stable grows back and the canary shrinks within max surge and max
+      // unavailable; traffic follows the Ready replicas. No abort scale-down delay without traffic routing.
+      c.abort(why + ": weight back to 0, canary replaced by stable");
+      advance(c);
+      return;
+    }
     c.abort(why + ": all traffic back to stable");
     c.set_candidate_weight(0);
     if (c.desired(c.stable()) < c.replicas()) c.scale(c.stable(), c.replicas());
@@ -195,6 +321,11 @@ class Canary final : public Strategy {
   }
 
   const ParamList steps_;  // a copy: the parameters may not outlive the strategy
+  bool traffic_routing_;
+  CountOrPercent max_surge_;
+  CountOrPercent max_unavailable_;
+  int surge_ = 0;        // resolved at the start (basic canary)
+  int unavailable_ = 0;  // resolved at the start (basic canary)
   bool dynamic_stable_scale_;
   Time scale_down_delay_;
   Time abort_scale_down_delay_;
@@ -216,8 +347,9 @@ StrategyInfo canary_strategy_info() {
   StrategyInfo info;
   info.name = "canary";
   info.description =
-      "Argo Rollouts canary with traffic routing: weight steps, pauses, canary scale, inline and background "
-      "analysis; abort returns all traffic to stable";
+      "Argo Rollouts canary: weight steps, pauses, canary scale, inline and background analysis; with "
+      "traffic routing (abort returns all traffic to stable) or without it (weights as replica counts "
+      "within max surge / max unavailable)";
   ParamSpec pause =
       param_spec("pause", ParamType::record, "", "wait for a duration, or until promoted by hand");
   ParamSpec pause_duration =
@@ -253,8 +385,19 @@ StrategyInfo canary_strategy_info() {
   info.params = {
       steps,
       background,
+      param_spec(
+          "traffic_routing", ParamType::boolean, "true",
+          "a traffic router sets the weights; false: a Service over both versions, so the weight is the "
+          "canary's share of Ready replicas (Argo trafficRouting present or not)"),
+      param_spec("max_surge", ParamType::count_or_percent, "25%",
+                 "without traffic routing: replicas allowed above the target; percentages round up (Argo "
+                 "maxSurge)"),
+      param_spec(
+          "max_unavailable", ParamType::count_or_percent, "25%",
+          "without traffic routing: replicas allowed below the target; percentages round down; if both "
+          "resolve to 0 this becomes 1 (Argo maxUnavailable)"),
       param_spec("dynamic_stable_scale", ParamType::boolean, "false",
-                 "scale stable down as traffic leaves it (Argo dynamicStableScale)"),
+                 "scale stable down as traffic leaves it; needs traffic routing (Argo dynamicStableScale)"),
       scale_down_delay_param("the stable version"),
       abort_scale_down_delay_param(),
   };

@@ -8,6 +8,7 @@
 
 #include "strategies/builtin.hpp"
 #include "strategies/control.hpp"
+#include "strategies/fenceposts.hpp"
 
 namespace sim {
 namespace {
@@ -80,12 +81,10 @@ RollingUpdate::RollingUpdate(const ParamValues& params)
 }
 
 void RollingUpdate::start(Control& control) {
-  // ResolveFenceposts: surge rounds up, unavailability rounds down, and when both come to zero one replica
-  // may be unavailable, or the rollout could never move.
   const int replicas = control.replicas();
-  max_surge_ = max_surge_param_.resolve(replicas, true);
-  max_unavailable_ = max_unavailable_param_.resolve(replicas, false);
-  if (max_surge_ == 0 && max_unavailable_ == 0) max_unavailable_ = 1;
+  const Fenceposts fenceposts = resolve_fenceposts(max_surge_param_, max_unavailable_param_, replicas);
+  max_surge_ = fenceposts.surge;
+  max_unavailable_ = fenceposts.unavailable;
   control.note("rolling update to " + std::to_string(replicas) + " replicas: max surge " +
                std::to_string(max_surge_) + ", max unavailable " + std::to_string(max_unavailable_));
   // The Progressing condition starts when the new ReplicaSet is created.
