@@ -26,5 +26,6 @@ StrategyInfo rolling_strategy_info();
 StrategyInfo blue_green_strategy_info();
 StrategyInfo canary_strategy_info();
 StrategyInfo flagger_strategy_info();
+StrategyInfo shadow_strategy_info();
 
 }  // namespace sim

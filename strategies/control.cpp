@@ -94,6 +94,11 @@ void Control::set_candidate_weight(double candidate_percent) {
   world_.set_weights(w);
 }
 
+void Control::set_candidate(VersionId v) {
+  candidate_ = v;
+  world_.set_release(stable_, v);
+}
+
 void Control::promoted(std::string reason) {
   world_.mark(MarkKind::promoted, std::move(reason));
   finished_ = true;

@@ -34,6 +34,12 @@ class Control : private WorldObserver {
   VersionId stable() const { return stable_; }
   VersionId candidate() const { return candidate_; }
   const std::string& version_name(VersionId v) const { return world_.version(v).name; }
+  /// Throws std::out_of_range for an unknown name (the scenario loader has checked model parameters).
+  VersionId version_id(const std::string& name) const { return world_.version_id(name); }
+  /// Whether versions have a quality, so that rewards and labels arrive.
+  bool has_quality() const { return world_.has_quality(); }
+  /// The user population (segments), or nullptr for one anonymous user.
+  const UserPopulation* users() const { return world_.config().users.get(); }
   int replicas() const { return replicas_; }
   int desired(VersionId v) const { return world_.desired(v); }
   int ready(VersionId v) const { return world_.ready(v); }
@@ -60,6 +66,13 @@ class Control : private WorldObserver {
   void set_in_service(VersionId v, bool in_service) { world_.set_in_service(v, in_service); }
   void set_mirror(VersionId v, double percent) { world_.set_mirror(v, percent); }
   void clear_mirror() { world_.clear_mirror(); }
+  /// A per-user routing decision ahead of the weights (feature flags); nullptr removes it.
+  void set_route_hook(RouteHook* hook) { world_.set_route_hook(hook); }
+  /// Keeps `v` deployed on purpose as a standby (see World::set_retained).
+  void set_retained(VersionId v, bool retained) { world_.set_retained(v, retained); }
+  /// Makes `v` the release's candidate (a shadow challenger that won); exposure and the outcome then
+  /// refer to it.
+  void set_candidate(VersionId v);
   /// Schedules a manual promotion: Strategy::on_promote at time `at` (ignored once the strategy finished).
   void promote_at(Time at);
   /// Calls Strategy::on_timer(token) after `delay`.

@@ -18,6 +18,7 @@ const StrategyRegistry& StrategyRegistry::builtin() {
     r.add(blue_green_strategy_info());
     r.add(canary_strategy_info());
     r.add(flagger_strategy_info());
+    r.add(shadow_strategy_info());
     return r;
   }();
   return registry;

@@ -76,6 +76,10 @@ const char* to_string(ParamType t) {
       return "one of";
     case ParamType::analysis_template:
       return "analysis template";
+    case ParamType::model:
+      return "model";
+    case ParamType::segment:
+      return "segment";
   }
   return "?";
 }
@@ -120,6 +124,10 @@ std::string ParamSpec::allowed() const {
       return "a list of " + (fields.empty() ? std::string("values") : fields[0].allowed());
     case ParamType::analysis_template:
       return "the name of an analysis template";
+    case ParamType::model:
+      return "the name of a model";
+    case ParamType::segment:
+      return "a segment as attribute=category, e.g. region=eu";
     case ParamType::one_of: {
       std::string out = "a map with one key out of ";
       for (std::size_t i = 0; i < fields.size(); ++i) out += (i ? ", " : "") + fields[i].name;
@@ -152,9 +160,16 @@ ParamValue parse_param(const ParamSpec& spec, std::string_view text) {
     case ParamType::string:
       return std::string(t);
     case ParamType::analysis_template:
-      // The loader checks the name against the scenario's analysis_templates.
+    case ParamType::model:
+      // The loader checks the name against the scenario's analysis_templates or models.
       if (t.empty()) bad(spec, text);
       return std::string(t);
+    case ParamType::segment: {
+      // The loader checks the attribute and category against traffic.segments.
+      const std::size_t eq = t.find('=');
+      if (eq == 0 || eq == std::string_view::npos || eq + 1 == t.size()) bad(spec, text);
+      return std::string(t);
+    }
     case ParamType::choice:
       for (const std::string& c : spec.choices)
         if (c == t) return c;
@@ -210,6 +225,14 @@ ParamValue parse_param(const ParamSpec& spec, std::string_view text) {
       if (t == "[]") return std::make_shared<const ParamList>();
       bad(spec, text);
     case ParamType::one_of:
+      // The text form (defaults) names an alternative whose value is its own default.
+      for (const ParamSpec& alt : spec.fields) {
+        if (alt.name != t) continue;
+        auto list = std::make_shared<ParamList>();
+        list->items.push_back(ParamList::Item{
+            alt.name, parse_param(alt, alt.type == ParamType::record ? "{}" : alt.default_value)});
+        return std::shared_ptr<const ParamList>(std::move(list));
+      }
       bad(spec, text);
   }
   bad(spec, text);
@@ -248,6 +271,12 @@ const ParamValues& ParamValues::record(const std::string& name) const {
 }
 const ParamList& ParamValues::list(const std::string& name) const {
   return *as<std::shared_ptr<const ParamList>>(get(name), name);
+}
+
+const ParamList::Item& ParamValues::alternative(const std::string& name) const {
+  const ParamList& l = list(name);
+  if (l.items.size() != 1) throw std::logic_error("parameter '" + name + "' is not a single alternative");
+  return l.items.front();
 }
 
 std::string format_param(const ParamValue& value) {

@@ -27,6 +27,8 @@ enum class ParamType : std::uint8_t {
   list,               // a list of values of ParamSpec::fields[0]
   one_of,             // a single-key map {ALTERNATIVE: value}, one of ParamSpec::fields (Argo-style steps)
   analysis_template,  // the name of an entry of the scenario's analysis_templates
+  model,              // the name of an entry of the scenario's models
+  segment,            // "attribute=category" of the scenario's traffic.segments, e.g. region=eu
 };
 const char* to_string(ParamType t);
 
@@ -80,6 +82,15 @@ inline ParamSpec param_spec(std::string name, ParamType type, std::string defaul
 using ParamValue = std::variant<std::int64_t, double, bool, std::string, DurationValue, CountOrPercent,
                                 std::shared_ptr<const ParamValues>, std::shared_ptr<const ParamList>>;
 
+/// The items of a list parameter; for lists of one_of, each item names its alternative.
+struct ParamList {
+  struct Item {
+    std::string alternative;  // one_of: the key that was written ("set_weight"); empty otherwise
+    ParamValue value;
+  };
+  std::vector<Item> items;
+};
+
 /// Parses `text` as a value of `spec`; throws std::invalid_argument saying what was found and what is
 /// allowed.
 ParamValue parse_param(const ParamSpec& spec, std::string_view text);
@@ -100,6 +111,8 @@ class ParamValues {
   double percent(const std::string& name) const;
   const ParamValues& record(const std::string& name) const;
   const ParamList& list(const std::string& name) const;
+  /// A one_of parameter: the alternative that was chosen and its value.
+  const ParamList::Item& alternative(const std::string& name) const;
   const std::map<std::string, ParamValue>& all() const { return values_; }
   /// "name=value" pairs in name order, for labels and reports.
   std::string describe() const;
@@ -107,15 +120,6 @@ class ParamValues {
  private:
   const ParamValue& get(const std::string& name) const;
   std::map<std::string, ParamValue> values_;
-};
-
-/// The items of a list parameter; for lists of one_of, each item names its alternative.
-struct ParamList {
-  struct Item {
-    std::string alternative;  // one_of: the key that was written ("set_weight"); empty otherwise
-    ParamValue value;
-  };
-  std::vector<Item> items;
 };
 
 /// Every parameter at its default (required and optional ones without a default are left out).

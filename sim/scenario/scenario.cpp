@@ -458,10 +458,16 @@ class Loader {
   void release(const Val& v, Scenario& s, bool duration_ok);
   void strategies(const Val& v, Scenario& s);
   void analysis_templates(const Val& v, Scenario& s);
+  /// For a segment parameter "attribute=category": reports an unknown attribute or category.
+  bool segment_known(const Val& v);
   std::optional<MetricCheck> metric_check(const Val& v);
   std::set<std::string> template_names_;
   /// A strategy parameter of any type, recursing into records, lists and one_of alternatives.
   std::optional<ParamValue> param_value(const ParamSpec& spec, const Val& v, const std::string& owner);
+  /// One {ALTERNATIVE: value} of a one_of (a step of a list, or a parameter of its own); `what` names
+  /// the alternatives in errors ("step").
+  std::optional<ParamList::Item> one_of_item(const ParamSpec& spec, const Val& item, const std::string& owner,
+                                             std::string_view what);
   /// The fields of a record parameter given as a map; missing fields take defaults or are errors.
   std::optional<ParamValues> param_record(const std::vector<ParamSpec>& fields, const Val& v,
                                           const std::string& owner, std::string_view expected);
@@ -1621,6 +1627,36 @@ std::optional<ParamValues> Loader::param_record(const std::vector<ParamSpec>& fi
   return record;
 }
 
+std::optional<ParamList::Item> Loader::one_of_item(const ParamSpec& spec, const Val& item,
+                                                   const std::string& owner, std::string_view what) {
+  // {ALTERNATIVE: value}, or a bare ALTERNATIVE whose value may be left out.
+  std::string alt;
+  std::optional<Val> value;
+  if (item.node.IsScalar()) {
+    alt = item.node.Scalar();
+  } else if (item.node.IsMap() && item.node.size() == 1 && item.node.begin()->first.IsScalar()) {
+    alt = item.node.begin()->first.Scalar();
+    const Node key = item.node.begin()->first;
+    const Node val = item.node.begin()->second;
+    value.emplace(val, val.IsNull() ? key : val, item.path + "." + alt, "");
+  } else {
+    error(item, "found " + found_text(item.node) + ", expected " + spec.allowed());
+    return std::nullopt;
+  }
+  auto a =
+      std::find_if(spec.fields.begin(), spec.fields.end(), [&](const ParamSpec& p) { return p.name == alt; });
+  if (a == spec.fields.end()) {
+    std::vector<std::string> known;
+    for (const ParamSpec& p : spec.fields) known.push_back(p.name);
+    error(item, unknown_text(what, alt, known, std::string(what) + "s"));
+    return std::nullopt;
+  }
+  if (!value) value.emplace(Node(YAML::NodeType::Null), item.node, item.path + "." + alt, "");
+  auto parsed = param_value(*a, *value, owner);
+  if (!parsed) return std::nullopt;
+  return ParamList::Item{alt, std::move(*parsed)};
+}
+
 std::optional<ParamValue> Loader::param_value(const ParamSpec& spec, const Val& v, const std::string& owner) {
   switch (spec.type) {
     case ParamType::record: {
@@ -1639,37 +1675,12 @@ std::optional<ParamValue> Loader::param_value(const ParamSpec& spec, const Val& 
         if (spec.fields.empty()) break;
         const ParamSpec& item_spec = spec.fields.front();
         if (item_spec.type == ParamType::one_of) {
-          // {ALTERNATIVE: value}, or a bare ALTERNATIVE whose value may be left out.
-          std::string alt;
-          std::optional<Val> value;
-          if (item.node.IsScalar()) {
-            alt = item.node.Scalar();
-          } else if (item.node.IsMap() && item.node.size() == 1 && item.node.begin()->first.IsScalar()) {
-            alt = item.node.begin()->first.Scalar();
-            const Node key = item.node.begin()->first;
-            const Node val = item.node.begin()->second;
-            value.emplace(val, val.IsNull() ? key : val, item.path + "." + alt, "");
-          } else {
-            error(item, "found " + found_text(item.node) + ", expected " + item_spec.allowed());
-            ok = false;
-            continue;
-          }
-          auto a = std::find_if(item_spec.fields.begin(), item_spec.fields.end(),
-                                [&](const ParamSpec& p) { return p.name == alt; });
-          if (a == item_spec.fields.end()) {
-            std::vector<std::string> known;
-            for (const ParamSpec& p : item_spec.fields) known.push_back(p.name);
-            error(item, unknown_text("step", alt, known, "steps"));
-            ok = false;
-            continue;
-          }
-          if (!value) value.emplace(Node(YAML::NodeType::Null), item.node, item.path + "." + alt, "");
-          auto parsed = param_value(*a, *value, owner);
+          auto parsed = one_of_item(item_spec, item, owner, "step");
           if (!parsed) {
             ok = false;
             continue;
           }
-          out->items.push_back(ParamList::Item{alt, std::move(*parsed)});
+          out->items.push_back(std::move(*parsed));
         } else {
           auto parsed = param_value(item_spec, item, owner);
           if (!parsed) {
@@ -1682,9 +1693,13 @@ std::optional<ParamValue> Loader::param_value(const ParamSpec& spec, const Val& 
       if (!ok) return std::nullopt;
       return std::shared_ptr<const ParamList>(std::move(out));
     }
-    case ParamType::one_of:
-      error(v, "found " + found_text(v.node) + ", expected " + spec.allowed());
-      return std::nullopt;
+    case ParamType::one_of: {
+      auto parsed = one_of_item(spec, v, owner, "alternative");
+      if (!parsed) return std::nullopt;
+      auto out = std::make_shared<ParamList>();
+      out->items.push_back(std::move(*parsed));
+      return std::shared_ptr<const ParamList>(std::move(out));
+    }
     default:
       break;
   }
@@ -1700,6 +1715,12 @@ std::optional<ParamValue> Loader::param_value(const ParamSpec& spec, const Val& 
     error(v, unknown_text("analysis template", v.node.Scalar(), known, "analysis_templates"));
     return std::nullopt;
   }
+  if (spec.type == ParamType::model && models_ok_ &&
+      std::find(model_names_.begin(), model_names_.end(), v.node.Scalar()) == model_names_.end()) {
+    error(v, unknown_text("model", v.node.Scalar(), model_names_, "models"));
+    return std::nullopt;
+  }
+  if (spec.type == ParamType::segment && segments_ok_ && !segment_known(v)) return std::nullopt;
   try {
     return parse_param(spec, v.node.Scalar());
   } catch (const std::invalid_argument& ex) {
@@ -1724,6 +1745,32 @@ std::string read_file(const std::string& path) {
 }
 
 }  // namespace
+
+bool Loader::segment_known(const Val& v) {
+  const std::string text = v.node.Scalar();
+  const std::size_t eq = text.find('=');
+  if (eq == std::string::npos) return true;  // parse_param explains the form
+  const std::string attr = text.substr(0, eq);
+  const std::string category = text.substr(eq + 1);
+  std::vector<std::string> names;
+  for (const SegmentAttribute& a : attributes_) names.push_back(a.name);
+  auto it = std::find(names.begin(), names.end(), attr);
+  if (it == names.end()) {
+    if (attributes_.empty())
+      error(v, "unknown attribute " + sim::quoted(attr) + "; traffic.segments defines no attributes");
+    else
+      error(v, unknown_text("attribute", attr, names, "traffic.segments defines"));
+    return false;
+  }
+  std::vector<std::string> categories;
+  for (const SegmentCategory& c : attributes_[static_cast<std::size_t>(it - names.begin())].categories)
+    categories.push_back(c.name);
+  if (std::find(categories.begin(), categories.end(), category) == categories.end()) {
+    error(v, unknown_text("category", category, categories, attr + " has"));
+    return false;
+  }
+  return true;
+}
 
 Scenario parse_scenario(std::string_view yaml, const std::string& source_name,
                         const StrategySchemas& schemas) {
