@@ -24,6 +24,9 @@ std::vector<StrategyInfo> promotion_strategies() {
           canary_strategy_info()};
 }
 
+/// Durations in notes, to the second ("5m48s" reads better than "348600ms").
+Time whole_seconds(Time t) { return t / kSecond * kSecond; }
+
 struct Comparison {
   enum class Verdict { pass, fail, no_data } verdict = Verdict::pass;
   std::string reason;
@@ -180,7 +183,8 @@ class Shadow final : public Strategy {
       switch (r.verdict) {
         case Comparison::Verdict::pass:
           if (ch.passing_since == kTimeNever) ch.passing_since = s.start;
-          c.note(head + "pass for " + format_duration(c.now() - ch.passing_since) + " (" + r.reason + ")");
+          c.note(head + "pass for " + format_duration(whole_seconds(c.now() - ch.passing_since)) + " (" +
+                 r.reason + ")");
           if (!winner && c.now() - ch.passing_since >= promote_after_) winner = &ch;
           break;
         case Comparison::Verdict::no_data:
@@ -226,8 +230,12 @@ class Shadow final : public Strategy {
     for (const Challenger& ch : challengers_)
       if (ch.version != winner.version) c.scale(ch.version, 0);
     c.set_candidate(winner.version);
-    c.note("shadow: " + winner.name + " passed for " + format_duration(c.now() - winner.passing_since) +
-           "; promote with " + promotion_.alternative);
+    // Back to the world's default routing (a Service over Ready replicas): rolling and recreate rely on it,
+    // the others set their own weights. The winner's warm replicas are the nested rollout's new ReplicaSet.
+    c.use_replica_proportional();
+    c.note("shadow: " + winner.name + " passed for " +
+           format_duration(whole_seconds(c.now() - winner.passing_since)) + "; promote with " +
+           promotion_.alternative);
     for (const StrategyInfo& info : promotion_strategies()) {
       if (info.name != promotion_.alternative) continue;
       nested_ = info.create(*std::get<std::shared_ptr<const ParamValues>>(promotion_.value));
