@@ -41,6 +41,7 @@ class Control : private WorldObserver {
   /// The user population (segments), or nullptr for one anonymous user.
   const UserPopulation* users() const { return world_.config().users.get(); }
   int replicas() const { return replicas_; }
+  std::size_t version_count() const { return world_.version_count(); }
   int desired(VersionId v) const { return world_.desired(v); }
   int ready(VersionId v) const { return world_.ready(v); }
   int available(VersionId v, Time min_ready) const { return world_.available(v, min_ready); }

@@ -162,7 +162,7 @@ TEST_CASE("strategies/registry: lists the built-in strategies and their schemas"
     names.push_back(info.name);
     CHECK(!info.description.empty());
     // Every default parses; a strategy whose parameters all have defaults (or are optional) can be created
-    // from the defaults alone. Only flagger requires one (its analysis template).
+    // from the defaults alone. Only flagger and multi_service require one (their analysis template).
     bool needs_parameters = false;
     for (const ParamSpec& spec : info.params) {
       CHECK(!spec.description.empty());
@@ -172,10 +172,11 @@ TEST_CASE("strategies/registry: lists the built-in strategies and their schemas"
       }
       CHECK_NOTHROW(parse_param(spec, spec.default_value));
     }
-    CHECK(needs_parameters == (info.name == "flagger"));
+    CHECK(needs_parameters == (info.name == "flagger" || info.name == "multi_service"));
     if (!needs_parameters) CHECK(info.create(default_params(info.params)) != nullptr);
   }
-  CHECK(names == std::vector<std::string>{"none", "recreate", "rolling", "blue_green", "canary", "flagger", "shadow"});
+  CHECK(names == std::vector<std::string>{"none", "recreate", "rolling", "blue_green", "canary", "flagger",
+                                          "shadow", "multi_service"});
   CHECK(registry.find("canary-typo") == nullptr);
 
   const StrategySchemas schemas = registry.schemas();
