@@ -104,11 +104,13 @@ int main(int argc, char** argv) {
   std::vector<std::string> only;
   int jobs = 0;
   bool json = false;
+  bool charts = false;
   std::string baseline;
   CLI::App* run = app.add_subcommand("run", "Run every strategy of a scenario and compare them");
   run->add_option("scenario", scenario_path, "Scenario YAML file")->required()->check(CLI::ExistingFile);
-  run->add_option("-o,--output", out_dir,
-                  "Write summary.json, summary.csv, results.csv, timeseries.csv and report.html to DIR");
+  CLI::Option* output_opt =
+      run->add_option("-o,--output", out_dir,
+                      "Write summary.json, summary.csv, results.csv, timeseries.csv and report.html to DIR");
   run->add_option("--replications", replications, "Replications per strategy (overrides the scenario)")
       ->check(CLI::PositiveNumber);
   run->add_option("--seed", seed, "Root seed (overrides the scenario)");
@@ -117,6 +119,8 @@ int main(int argc, char** argv) {
   run->add_option("--baseline", baseline,
                   "Strategy label for paired differences (default: none, else the first)");
   run->add_flag("--json", json, "Print the summary as JSON instead of the table");
+  run->add_flag("--charts", charts, "Also write every chart of the report as an SVG file under DIR/charts")
+      ->needs(output_opt);
 
   std::string validate_path;
   CLI::App* validate = app.add_subcommand("validate", "Check a scenario file and report every problem");
@@ -155,7 +159,7 @@ int main(int argc, char** argv) {
     Progress progress;
     options.progress = [&progress](std::size_t done, std::size_t total) { progress(done, total); };
     const RunSet set = run_scenario(scenario, registry, options);
-    if (!out_dir.empty()) write_outputs(set, out_dir);
+    if (!out_dir.empty()) write_outputs(set, out_dir, charts);
     if (json) {
       std::fputs(summary_json(set).c_str(), stdout);
     } else {
@@ -163,6 +167,7 @@ int main(int argc, char** argv) {
       if (!out_dir.empty()) {
         std::string files;
         for (const std::string& f : output_files()) files += (files.empty() ? "" : ",") + f;
+        if (charts) files += std::string(",") + kChartsDir + "/*.svg";
         std::printf("\nwrote %s/{%s}\n", out_dir.c_str(), files.c_str());
       } else {
         std::printf(

@@ -498,12 +498,18 @@ const std::vector<std::string>& output_files() {
   return names;
 }
 
-void write_outputs(const RunSet& set, const std::string& dir) {
+void write_outputs(const RunSet& set, const std::string& dir, bool charts) {
   namespace fs = std::filesystem;
   // Everything is rendered before the file system is touched.
-  const std::vector<std::string> contents = {summary_json(set),   summary_csv(set), results_csv(set),
-                                             timeseries_csv(set), marks_csv(set),   render_report(set)};
-  const std::vector<std::string>& names = output_files();
+  std::vector<std::string> contents = {summary_json(set),   summary_csv(set), results_csv(set),
+                                       timeseries_csv(set), marks_csv(set),   render_report(set)};
+  std::vector<std::string> names = output_files();
+  if (charts) {
+    for (auto& [name, svg] : render_chart_files(set)) {
+      names.push_back(kChartsDir + std::string("/") + name);
+      contents.push_back(std::move(svg));
+    }
+  }
 
   std::string trimmed = dir.empty() ? "." : dir;
   while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.pop_back();
@@ -525,6 +531,13 @@ void write_outputs(const RunSet& set, const std::string& dir) {
   fs::create_directories(root, ec);
   if (ec) fail("cannot create output directory " + sim::quoted(dir) + ": " + ec.message());
   if (!fs::is_directory(root, ec)) fail("cannot write into " + sim::quoted(dir) + ": " + os_error(ENOTDIR));
+  if (charts) {
+    const fs::path sub = root / kChartsDir;
+    if (!fs::exists(fs::symlink_status(sub, ec))) created.insert(created.begin(), sub);
+    fs::create_directories(sub, ec);
+    if (ec || !fs::is_directory(sub, ec))
+      fail("cannot create " + sim::quoted(sub.string()) + ": " + (ec ? ec.message() : os_error(ENOTDIR)));
+  }
 
   static std::atomic<unsigned> counter{0};
 
@@ -533,9 +546,11 @@ void write_outputs(const RunSet& set, const std::string& dir) {
     int err = EEXIST;
     std::string temp;
     for (int attempt = 0; attempt < 100 && err == EEXIST; ++attempt) {
-      temp =
-          (root / ("." + names[i] + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++)))
-              .string();
+      const fs::path name(names[i]);
+      temp = (root / name.parent_path() /
+              ("." + name.filename().string() + ".tmp-" + std::to_string(::getpid()) + "-" +
+               std::to_string(counter++)))
+                 .string();
       err = write_new_file(temp, contents[i]);
     }
     if (err == 0) temps.push_back(temp);

@@ -59,6 +59,11 @@ const std::vector<std::string>& output_files();
 /// `dir` (created if missing). All contents are rendered first, written to temporary names in `dir`,
 /// then renamed over the final names, so a failure leaves existing files as they were and no
 /// temporaries behind. Throws std::runtime_error naming the path and the OS error.
-void write_outputs(const RunSet& set, const std::string& dir);
+/// With `charts`, also every chart of the report as a standalone SVG file under `charts/`
+/// (render_chart_files), written the same way.
+void write_outputs(const RunSet& set, const std::string& dir, bool charts = false);
+
+/// The subdirectory of the output directory that holds the chart files.
+inline constexpr const char* kChartsDir = "charts";
 
 }  // namespace sim

@@ -2,10 +2,12 @@
 #include "cli/report.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <limits>
 #include <map>
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -219,7 +221,18 @@ LabelPlacement place_label(double x, const std::string& text) {
   return {x - 3 - width, x - 3, x - 3, "end"};
 }
 
-std::string svg_chart(const Chart& chart, const TimeAxis& axis, const std::vector<Marker>& markers) {
+// The charts' own rules: part of the page's style sheet, and inside each standalone SVG file.
+const char* const kChartStyle =
+    "svg.chart{max-width:100%;height:auto;background:#fff}"
+    "svg text{font-family:system-ui,-apple-system,\"Segoe UI\",Roboto,Helvetica,Arial,sans-serif;"
+    "font-size:11px;fill:#333}svg text.title{font-size:13px;font-weight:600}"
+    ".grid line{stroke:#ececec}.axis line,.axis path{stroke:#888}"
+    ".line{fill:none;stroke-width:1.6;stroke-linejoin:round;stroke-linecap:round}.band{opacity:.16}"
+    ".marker{stroke-width:1.2}"
+    ".marker-label text{paint-order:stroke;stroke:#fff;stroke-width:3px;font-size:10.5px}";
+
+std::string svg_chart(const Chart& chart, const TimeAxis& axis, const std::vector<Marker>& markers,
+                      bool standalone = false) {
   const double plot_w = kWidth - kLeft - kRight, plot_h = kHeight - kTop - kBottom;
   const auto x_of = [&](double t) { return kLeft + std::clamp(t / axis.end_s, 0.0, 1.0) * plot_w; };
 
@@ -245,7 +258,10 @@ std::string svg_chart(const Chart& chart, const TimeAxis& axis, const std::vecto
   const std::string title = html_escape(chart.title);
   std::string out = "<svg class=\"chart\" width=\"" + coord(kWidth) + "\" height=\"" + coord(kHeight) +
                     "\" viewBox=\"0 0 " + coord(kWidth) + " " + coord(kHeight) +
-                    "\" role=\"img\" aria-label=\"" + title + "\">\n";
+                    "\" role=\"img\" aria-label=\"" + title + "\"" +
+                    (standalone ? std::string(" xmlns=\"http://www.w3.org/2000/svg\">\n<style>") +
+                                      kChartStyle + "</style>\n"
+                                : std::string(">\n"));
   out += "<text class=\"title\" x=\"" + coord(kLeft) + "\" y=\"17\">" + title + "</text>\n";
 
   // Legend, right-aligned on the title line.
@@ -480,24 +496,30 @@ std::map<Time, double> cost_by_time(const RunResult& run) {
   return cost;
 }
 
-void render_strategy(std::string& out, const RunSet& set, std::size_t index, const TimeAxis& axis) {
-  const StrategySummary& s = set.summary[index];
-  out += "<section id=\"strategy-" + std::to_string(index) + "\">\n<h2>" + html_escape(s.label);
-  if (!s.name.empty() && s.name != s.label)
-    out += " <span class=\"name\">(" + html_escape(s.name) + ")</span>";
-  out += "</h2>\n";
-  if (!s.params.empty()) out += "<p class=\"params\">" + html_escape(s.params) + "</p>\n";
-  out += "<p>Outcomes: " + html_escape(format_outcomes(s)) + "</p>\n";
+/// The five charts of one strategy (first replication's lines, bands over all), or nothing without runs.
+struct StrategyCharts {
+  std::vector<Chart> charts;  // traffic share, ready replicas, error rate, p99 latency, cost
+  std::vector<Marker> markers;
+  const RunResult* first = nullptr;
+  std::size_t runs = 0;
+};
 
+/// One time axis for every chart of a report: the scenario's duration, or the last sample if later.
+TimeAxis report_axis(const RunSet& set) {
+  double end_s = to_seconds(set.duration);
+  for (const RunResult& r : set.runs)
+    for (const TimeSeriesRow& row : r.timeseries) end_s = std::max(end_s, to_seconds(row.time));
+  return time_axis(end_s);
+}
+
+std::optional<StrategyCharts> strategy_charts(const RunSet& set, std::size_t index) {
+  const StrategySummary& s = set.summary[index];
   std::vector<const RunResult*> runs;
   for (const RunResult& r : set.runs)
     if (r.strategy == s.label) runs.push_back(&r);
   std::stable_sort(runs.begin(), runs.end(),
                    [](const auto* a, const auto* b) { return a->replication < b->replication; });
-  if (runs.empty()) {
-    out += "<p>No runs.</p>\n</section>\n";
-    return;
-  }
+  if (runs.empty()) return std::nullopt;
   const RunResult& first = *runs.front();
   const Time resolution = resolution_of(first);
 
@@ -551,7 +573,30 @@ void render_strategy(std::string& out, const RunSet& set, std::size_t index, con
         break;
       }
 
-  const std::vector<Marker> markers = markers_of(first);
+  StrategyCharts out;
+  out.charts = {share, ready, errors, p99, cost};
+  out.markers = markers_of(first);
+  out.first = &first;
+  out.runs = runs.size();
+  return out;
+}
+
+void render_strategy(std::string& out, const RunSet& set, std::size_t index, const TimeAxis& axis) {
+  const StrategySummary& s = set.summary[index];
+  out += "<section id=\"strategy-" + std::to_string(index) + "\">\n<h2>" + html_escape(s.label);
+  if (!s.name.empty() && s.name != s.label)
+    out += " <span class=\"name\">(" + html_escape(s.name) + ")</span>";
+  out += "</h2>\n";
+  if (!s.params.empty()) out += "<p class=\"params\">" + html_escape(s.params) + "</p>\n";
+  out += "<p>Outcomes: " + html_escape(format_outcomes(s)) + "</p>\n";
+
+  const std::optional<StrategyCharts> built = strategy_charts(set, index);
+  if (!built) {
+    out += "<p>No runs.</p>\n</section>\n";
+    return;
+  }
+  const RunResult& first = *built->first;
+  const std::vector<Marker>& markers = built->markers;
   if (!markers.empty()) {
     out += "<p class=\"marks\">";
     for (const Marker& m : markers)
@@ -560,11 +605,11 @@ void render_strategy(std::string& out, const RunSet& set, std::size_t index, con
     out += "</p>\n";
   }
   out += "<div class=\"charts\">\n";
-  for (const Chart* chart : {&share, &ready, &errors, &p99, &cost})
-    out += "<figure>" + svg_chart(*chart, axis, markers) + "</figure>\n";
+  for (const Chart& chart : built->charts)
+    out += "<figure>" + svg_chart(chart, axis, markers) + "</figure>\n";
   out += "</div>\n<p class=\"note\">Lines: replication " + std::to_string(first.replication);
-  if (runs.size() > 1)
-    out += "; shaded bands: min\u2013max over " + std::to_string(runs.size()) + " replications";
+  if (built->runs > 1)
+    out += "; shaded bands: min\u2013max over " + std::to_string(built->runs) + " replications";
   out += ". Error rate and latency are drawn only where a version answered requests.</p>\n";
 
   out += "<h3>Decisions (replication " + std::to_string(first.replication) + ")</h3>\n";
@@ -594,11 +639,6 @@ table.summary td.text{text-align:left;white-space:normal}table.summary th{text-a
 table.decisions th{text-align:left}
 table.decisions td:first-child{font-variant-numeric:tabular-nums;white-space:nowrap}
 .charts{display:flex;flex-wrap:wrap;gap:8px 20px}figure{margin:0}
-svg.chart{max-width:100%;height:auto;background:#fff}
-svg text{font-size:11px;fill:#333}svg text.title{font-size:13px;font-weight:600}
-.grid line{stroke:#ececec}.axis line,.axis path{stroke:#888}
-.line{fill:none;stroke-width:1.6;stroke-linejoin:round;stroke-linecap:round}.band{opacity:.16}
-.marker{stroke-width:1.2}.marker-label text{paint-order:stroke;stroke:#fff;stroke-width:3px;font-size:10.5px}
 nav a{margin-right:1em}a{color:#0b5cab})";
 
 }  // namespace
@@ -634,8 +674,8 @@ std::string render_report(const RunSet& set) {
   const std::string name = html_escape(set.scenario_name.empty() ? "(unnamed scenario)" : set.scenario_name);
   std::string out = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
   out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
-  out +=
-      "<title>deploysim report: " + name + "</title>\n<style>\n" + kStyle + "\n</style>\n</head>\n<body>\n";
+  out += "<title>deploysim report: " + name + "</title>\n<style>\n" + kStyle + "\n" + kChartStyle +
+         "\n</style>\n</head>\n<body>\n";
   out += "<h1>deploysim report: " + name + "</h1>\n";
   if (!set.scenario_description.empty()) out += "<p>" + html_escape(set.scenario_description) + "</p>\n";
   out += "<p class=\"meta\">" + std::to_string(set.replications) + " replication" +
@@ -653,12 +693,28 @@ std::string render_report(const RunSet& set) {
       out += "<a href=\"#strategy-" + std::to_string(i) + "\">" + html_escape(set.summary[i].label) + "</a>";
     out += "</nav>\n";
   }
-  double end_s = to_seconds(set.duration);
-  for (const RunResult& r : set.runs)
-    for (const TimeSeriesRow& row : r.timeseries) end_s = std::max(end_s, to_seconds(row.time));
-  const TimeAxis axis = time_axis(end_s);
+  const TimeAxis axis = report_axis(set);
   for (std::size_t i = 0; i < set.summary.size(); ++i) render_strategy(out, set, i, axis);
   out += "</body>\n</html>\n";
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> render_chart_files(const RunSet& set) {
+  static const char* const kSlugs[] = {"traffic-share", "ready-replicas", "error-rate", "p99-latency",
+                                       "cost"};
+  std::vector<std::pair<std::string, std::string>> out;
+  const TimeAxis axis = report_axis(set);
+  for (std::size_t i = 0; i < set.summary.size(); ++i) {
+    const std::optional<StrategyCharts> built = strategy_charts(set, i);
+    if (!built) continue;
+    std::string label;
+    for (char c : set.summary[i].label)
+      label += std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ? c : '_';
+    for (std::size_t k = 0; k < built->charts.size(); ++k)
+      out.emplace_back(label + "-" + kSlugs[k] + ".svg",
+                       "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n" +
+                           svg_chart(built->charts[k], axis, built->markers, true) + "\n");
+  }
   return out;
 }
 

@@ -3,6 +3,8 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "sim/run/result.hpp"
 
@@ -13,6 +15,11 @@ namespace sim {
 /// replication's time series (traffic share, ready replicas, error rate, p99 latency, cost) with the
 /// min-max band over all replications, release/abort/rollback/promotion markers, and its decisions.
 std::string render_report(const RunSet& set);
+
+/// The report's charts as standalone SVG files (their style inside), as (file name, contents) pairs:
+/// "<strategy label>-<chart>.svg" for the charts traffic-share, ready-replicas, error-rate, p99-latency and
+/// cost, in report order. For embedding in documents.
+std::vector<std::pair<std::string, std::string>> render_chart_files(const RunSet& set);
 
 /// `text` with & < > " ' replaced by character references, for HTML text and attribute values.
 std::string html_escape(std::string_view text);

@@ -394,6 +394,37 @@ TEST_CASE("cli/report: write_outputs writes every file and no temporaries", "[cl
   CHECK_THAT(read_text(dir / "report.html"), Catch::Contains("second-run"));
 }
 
+TEST_CASE("cli/report: the charts as standalone SVG files", "[cli]") {
+  const RunSet set = synthetic_set();
+  const auto files = render_chart_files(set);
+  REQUIRE(files.size() == 5 * set.summary.size());
+  const std::string label = set.summary[0].label;
+  CHECK(files[0].first == label + "-traffic-share.svg");
+  CHECK(files[4].first == label + "-cost.svg");
+  for (const auto& [name, svg] : files) {
+    CHECK_THAT(svg, Catch::StartsWith("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<svg class=\"chart\""));
+    CHECK_THAT(svg, Catch::Contains("xmlns=\"http://www.w3.org/2000/svg\"") &&
+                        Catch::Contains("<style>svg.chart{") && Catch::Contains("</svg>"));
+  }
+  // The same drawing as in the report, which carries the style once for the page.
+  const std::string report = render_report(set);
+  const std::string& first = files[0].second;
+  const std::string body = first.substr(first.find("</style>") + 9);
+  CHECK_THAT(report, Catch::Contains(body.substr(0, body.size() - 7)));
+  CHECK_THAT(report, !Catch::Contains("xmlns="));
+
+  TempDir tmp;
+  const fs::path dir = tmp.path() / "out";
+  write_outputs(set, dir.string(), true);
+  std::set<std::string> expected(output_files().begin(), output_files().end());
+  expected.insert("charts");
+  CHECK(entries(dir) == expected);
+  std::set<std::string> charts;
+  for (const auto& [name, svg] : files) charts.insert(name);
+  CHECK(entries(dir / "charts") == charts);
+  CHECK(read_text(dir / "charts" / files[3].first) == files[3].second);
+}
+
 TEST_CASE("cli/report: write_outputs fails cleanly", "[cli]") {
   const RunSet set = synthetic_set();
   TempDir tmp;
