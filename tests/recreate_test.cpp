@@ -175,7 +175,8 @@ TEST_CASE("strategies/registry: lists the built-in strategies and their schemas"
     CHECK(needs_parameters == (info.name == "flagger"));
     if (!needs_parameters) CHECK(info.create(default_params(info.params)) != nullptr);
   }
-  CHECK(names == std::vector<std::string>{"none", "recreate", "rolling", "blue_green", "canary", "flagger", "shadow"});
+  CHECK(names == std::vector<std::string>{"none", "recreate", "rolling", "blue_green", "canary", "flagger",
+                                          "shadow", "feature_flag"});
   CHECK(registry.find("canary-typo") == nullptr);
 
   const StrategySchemas schemas = registry.schemas();
