@@ -27,6 +27,7 @@ StrategyInfo blue_green_strategy_info();
 StrategyInfo canary_strategy_info();
 StrategyInfo flagger_strategy_info();
 StrategyInfo shadow_strategy_info();
+StrategyInfo feature_flag_strategy_info();
 StrategyInfo multi_service_strategy_info();
 
 }  // namespace sim

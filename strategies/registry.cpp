@@ -19,6 +19,7 @@ const StrategyRegistry& StrategyRegistry::builtin() {
     r.add(canary_strategy_info());
     r.add(flagger_strategy_info());
     r.add(shadow_strategy_info());
+    r.add(feature_flag_strategy_info());
     r.add(multi_service_strategy_info());
     return r;
   }();

@@ -176,7 +176,7 @@ TEST_CASE("strategies/registry: lists the built-in strategies and their schemas"
     if (!needs_parameters) CHECK(info.create(default_params(info.params)) != nullptr);
   }
   CHECK(names == std::vector<std::string>{"none", "recreate", "rolling", "blue_green", "canary", "flagger",
-                                          "shadow", "multi_service"});
+                                          "shadow", "feature_flag", "multi_service"});
   CHECK(registry.find("canary-typo") == nullptr);
 
   const StrategySchemas schemas = registry.schemas();
