@@ -51,6 +51,13 @@ class MultiService final : public Strategy {
   }
 
   void on_change(Control& c) override {
+    if (watch_pending_ && c.ready(live_) >= c.replicas()) {
+      // The standby has grown back: judging it while it was short of replicas would measure the overload.
+      watch_pending_ = false;
+      c.note("multi-service: " + c.version_name(live_) + " back at " + std::to_string(c.replicas()) +
+             " replicas; watching it");
+      watch(c);
+    }
     if (switched_ || c.ready(c.candidate()) < c.replicas()) return;
     switched_ = true;
     live_ = c.candidate();
@@ -62,6 +69,7 @@ class MultiService final : public Strategy {
   }
 
   void on_timer(Control& c, std::uint64_t token) override {
+    if (token == kAnalysis && watch_pending_) return;  // a measurement of the version that failed
     if (token == kShrink) {
       // Only if the old version is still the standby it was (no failover to it in the meantime).
       if (live_ == c.stable() || standbys_.empty() || standbys_.front() != c.stable()) return;
@@ -111,7 +119,8 @@ class MultiService final : public Strategy {
       c.abort(text);
     else
       c.note("multi-service: " + text);
-    watch(c);
+    watch_pending_ = true;
+    on_change(c);
   }
 
   std::string template_;
@@ -122,6 +131,7 @@ class MultiService final : public Strategy {
   VersionId live_ = 0;
   std::deque<VersionId> standbys_;  // newest first
   bool switched_ = false;
+  bool watch_pending_ = false;  // the new live version is still growing back to full size
   AnalysisDriver driver_{"live analysis", kAnalysis};
 };
 
