@@ -32,7 +32,8 @@ bench: build
 run: build
 	$(BUILD)/deploysim run scenarios/quickstart.yaml -o out/quickstart
 
-# Regenerates tests/golden/*.json after an intended change of behaviour; review the diff like code.
+# Regenerates tests/golden/*.json and the charts in docs/img after an intended change of behaviour;
+# review the diff like code.
 golden: build
 	DEPLOYSIM_UPDATE_GOLDEN=1 $(BUILD)/tests/deploysim_tests "[golden]"
 

@@ -8,11 +8,13 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/outputs.hpp"
+#include "cli/report.hpp"
 #include "sim/run/runner.hpp"
 #include "strategies/registry.hpp"
 
@@ -98,6 +100,41 @@ TEST_CASE("scenarios/golden: every scenario matches its golden summary", "[golde
       for (std::size_t i = 0; i < diffs.size() && i < 20; ++i) report += diffs[i] + "\n";
       INFO(report);
       CHECK(diffs.empty());
+    }
+  }
+}
+
+TEST_CASE("scenarios/golden: the charts in docs/img are what their scenario draws", "[golden]") {
+  // docs/img/<scenario>--<chart file>.svg: charts of a scenario's report shown in the documentation.
+  const fs::path root = DEPLOYSIM_SOURCE_DIR;
+  const bool update = std::getenv("DEPLOYSIM_UPDATE_GOLDEN") != nullptr;
+  std::map<std::string, std::vector<fs::path>> by_scenario;
+  for (const auto& entry : fs::directory_iterator(root / "docs" / "img")) {
+    const std::string name = entry.path().filename().string();
+    const std::size_t sep = name.find("--");
+    if (entry.path().extension() != ".svg" || sep == std::string::npos) continue;
+    by_scenario[name.substr(0, sep)].push_back(entry.path());
+  }
+  REQUIRE(!by_scenario.empty());
+  for (const auto& [scenario_name, images] : by_scenario) {
+    DYNAMIC_SECTION(scenario_name) {
+      const Scenario scenario = load_scenario((root / "scenarios" / (scenario_name + ".yaml")).string(),
+                                              StrategyRegistry::builtin().schemas());
+      RunOptions options;
+      options.jobs = 2;
+      const RunSet set = run_scenario(scenario, StrategyRegistry::builtin(), options);
+      std::map<std::string, std::string> drawn;
+      for (auto& [file, svg] : render_chart_files(set)) drawn[file] = std::move(svg);
+      for (const fs::path& image : images) {
+        const std::string file = image.filename().string().substr(scenario_name.size() + 2);
+        INFO(image.string());
+        REQUIRE(drawn.count(file) == 1);
+        if (update) {
+          std::ofstream(image, std::ios::binary) << drawn[file];
+          continue;
+        }
+        CHECK(read_file(image) == drawn[file]);
+      }
     }
   }
 }

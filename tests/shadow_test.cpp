@@ -101,7 +101,7 @@ TEST_CASE("strategies/shadow: no exposure and no swap while the comparison has n
   CHECK(count_marks(r, "shadow v2: pass for") == 18);  // ticks 3m .. 20m
 }
 
-TEST_CASE("strategies/shadow: several challengers; a slow one is rejected, the other wins",
+TEST_CASE("strategies/shadow: several challengers, a slow one rejected and the other winning",
           "[shadow][strategies]") {
   const RunResult r =
       run("shadow: {challengers: [v3, v2], threshold: 3, promote_after: 5m, promotion: {blue_green: {}}}");
@@ -123,7 +123,7 @@ TEST_CASE("strategies/shadow: the winner becomes the release candidate", "[shado
   CHECK(r.metrics.exposure_requests > 0);
 }
 
-TEST_CASE("strategies/shadow: worse quality on delayed labels rejects; the release rolls back at once",
+TEST_CASE("strategies/shadow: worse quality on delayed labels rejects and the release rolls back at once",
           "[shadow][strategies]") {
   const RunResult r = run("shadow: {threshold: 2}", "v4");
   // v4 converts at 5% against the champion's 10%: far below 0.98 x 10%.
