@@ -193,10 +193,7 @@ class Canary final : public Strategy {
         }
         return;
       case Phase::aborted:
-        if (c.existing(c.candidate()) == 0 && c.ready(c.stable()) >= c.replicas()) {
-          phase_ = Phase::done;
-          c.rolled_back("canary scaled down, stable at full capacity");
-        }
+        finish_abort(c);
         return;
       default:
         return;
@@ -245,6 +242,13 @@ class Canary final : public Strategy {
            want.stable == c.desired(c.stable()) && want.stable == c.active(c.stable());
   }
 
+  /// An abort is complete once the canary is gone and stable is back at full capacity.
+  void finish_abort(Control& c) {
+    if (c.existing(c.candidate()) > 0 || c.ready(c.stable()) < c.replicas()) return;
+    phase_ = Phase::done;
+    c.rolled_back("canary scaled down, stable at full capacity");
+  }
+
   void advance_basic(Control& c) {
     if (phase_ == Phase::done) return;
     sync_replicas(c);
@@ -265,10 +269,7 @@ class Canary final : public Strategy {
                    " canary replicas available, stable gone");
         return;
       case Phase::aborted:
-        if (c.existing(c.candidate()) == 0 && c.ready(c.stable()) >= c.replicas()) {
-          phase_ = Phase::done;
-          c.rolled_back("canary scaled down, stable at full capacity");
-        }
+        finish_abort(c);
         return;
       default:
         return;

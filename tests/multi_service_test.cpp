@@ -3,11 +3,12 @@
 
 #include <string>
 
-#include "sim/run/runner.hpp"
 #include "sim/scenario/scenario.hpp"
 #include "strategies/registry.hpp"
+#include "tests/run_fixture.hpp"
 
 using namespace sim;
+using testing_support::mark_time;
 
 namespace {
 
@@ -49,14 +50,7 @@ analysis_templates:
 RunResult run(const std::string& candidate, const std::string& strategy_yaml) {
   const std::string text = kBase + "release: {stable: v1, candidate: " + candidate +
                            ", replicas: 4, at: 2m}\nstrategies:\n  - " + strategy_yaml + "\n";
-  const Scenario s = parse_scenario(text, "multiservice-test.yaml", StrategyRegistry::builtin().schemas());
-  return run_one(s, 0, 0, StrategyRegistry::builtin());
-}
-
-Time mark_time(const RunResult& r, const std::string& text) {
-  for (const Mark& m : r.marks)
-    if (m.reason.find(text) != std::string::npos) return m.time;
-  return kTimeNever;
+  return testing_support::run_yaml(text, "multiservice-test.yaml");
 }
 
 }  // namespace

@@ -5,11 +5,13 @@
 #include <cmath>
 #include <string>
 
-#include "sim/run/runner.hpp"
 #include "sim/scenario/scenario.hpp"
 #include "strategies/registry.hpp"
+#include "tests/run_fixture.hpp"
 
 using namespace sim;
+using testing_support::count_marks;
+using testing_support::mark_time;
 
 namespace {
 
@@ -52,20 +54,7 @@ RunResult run(const std::string& strategy_yaml, const std::string& candidate = "
     const std::string from = "candidate: v2";
     text.replace(text.find(from), from.size(), "candidate: " + candidate);
   }
-  const Scenario s = parse_scenario(text, "shadow-test.yaml", StrategyRegistry::builtin().schemas());
-  return run_one(s, 0, 0, StrategyRegistry::builtin());
-}
-
-Time mark_time(const RunResult& r, const std::string& text) {
-  for (const Mark& m : r.marks)
-    if (m.reason.find(text) != std::string::npos) return m.time;
-  return kTimeNever;
-}
-
-int count_marks(const RunResult& r, const std::string& text) {
-  int n = 0;
-  for (const Mark& m : r.marks) n += m.reason.find(text) != std::string::npos;
-  return n;
+  return testing_support::run_yaml(text, "shadow-test.yaml");
 }
 
 }  // namespace
