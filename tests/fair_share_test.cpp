@@ -254,14 +254,15 @@ TEST_CASE("platform/native: callbacks fire at the completion time and late pulls
   CHECK(platform.node_link_bytes_per_second(n0) == gbps(25));
 
   std::vector<std::pair<char, Time>> log;
-  const PullId a = platform.start_pull(n0, 3 * kGB, [&](PullId) { log.emplace_back('a', sim.now()); });
+  const PullId a =
+      platform.start_pull(n0, 3 * kGB, [&](PullId, PullStatus) { log.emplace_back('a', sim.now()); });
   sim.call_at(1 * kSecond, [&] {
     // a has 2 GB left; they share 0.5 GB/s each, so b's 1 GB ends at 3 s.
-    platform.start_pull(n1, 1 * kGB, [&](PullId) {
+    platform.start_pull(n1, 1 * kGB, [&](PullId, PullStatus) {
       log.emplace_back('b', sim.now());
       // Started from a callback at 3 s: c shares with a (1 GB left), so c's 0.5 GB ends at 4 s and a's
       // last 0.5 GB runs alone until 4.5 s.
-      platform.start_pull(n2, 0.5 * kGB, [&](PullId) { log.emplace_back('c', sim.now()); });
+      platform.start_pull(n2, 0.5 * kGB, [&](PullId, PullStatus) { log.emplace_back('c', sim.now()); });
     });
   });
   sim.run_until(2 * kSecond);
@@ -279,7 +280,8 @@ TEST_CASE("platform/native: equal pulls through the platform finish together", "
   NativePlatform platform(sim, gbps(10));
   std::vector<Time> done;
   for (int i = 0; i < 4; ++i)
-    platform.start_pull(platform.add_node_link(), 5 * kGB, [&](PullId) { done.push_back(sim.now()); });
+    platform.start_pull(platform.add_node_link(), 5 * kGB,
+                        [&](PullId, PullStatus) { done.push_back(sim.now()); });
   sim.run_until(kTimeNever);
   CHECK(done == std::vector<Time>(4, 16 * kSecond));
 }
@@ -291,9 +293,10 @@ TEST_CASE("platform/native: registry latency shifts completion by exactly the la
   CHECK(platform.registry_latency() == latency);
   std::vector<Time> done;
   for (int i = 0; i < 4; ++i)
-    platform.start_pull(platform.add_node_link(), 5 * kGB, [&](PullId) { done.push_back(sim.now()); });
-  const PullId late =
-      platform.start_pull(platform.add_node_link(), 0, [&](PullId) { done.push_back(sim.now()); });
+    platform.start_pull(platform.add_node_link(), 5 * kGB,
+                        [&](PullId, PullStatus) { done.push_back(sim.now()); });
+  const PullId late = platform.start_pull(platform.add_node_link(), 0,
+                                          [&](PullId, PullStatus) { done.push_back(sim.now()); });
   // While the latency runs the bytes have not started to flow.
   CHECK(platform.pull_rate(late) == 0);
   sim.run_until(latency - 1);
@@ -311,11 +314,11 @@ TEST_CASE("platform/native: cancelling pulls, in transfer or still in latency", 
   const NodeLinkId n1 = platform.add_node_link();
   int cancelled_ran = 0;
   Time kept_done = -1;
-  const PullId waiting = platform.start_pull(n0, 1 * kGB, [&](PullId) { ++cancelled_ran; });
+  const PullId waiting = platform.start_pull(n0, 1 * kGB, [&](PullId, PullStatus) { ++cancelled_ran; });
   CHECK(platform.cancel_pull(waiting));  // still waiting out the latency
   CHECK_FALSE(platform.cancel_pull(waiting));
-  const PullId doomed = platform.start_pull(n0, 2 * kGB, [&](PullId) { ++cancelled_ran; });
-  const PullId kept = platform.start_pull(n1, 2 * kGB, [&](PullId) { kept_done = sim.now(); });
+  const PullId doomed = platform.start_pull(n0, 2 * kGB, [&](PullId, PullStatus) { ++cancelled_ran; });
+  const PullId kept = platform.start_pull(n1, 2 * kGB, [&](PullId, PullStatus) { kept_done = sim.now(); });
   // Both transfer from 1 s at 0.5 GB/s; doomed is cancelled at 2 s, leaving kept 1.5 GB alone: 3.5 s.
   sim.call_at(2 * kSecond, [&] { CHECK(platform.cancel_pull(doomed)); });
   sim.run_until(kTimeNever);
@@ -329,7 +332,7 @@ TEST_CASE("platform/native: a node failure stalls its pull until the node link i
   NativePlatform platform(sim, gbps(10), 0, gbps(8));  // 1 GB/s node links
   const NodeLinkId n0 = platform.add_node_link();
   Time done = -1;
-  const PullId p = platform.start_pull(n0, 4 * kGB, [&](PullId) { done = sim.now(); });
+  const PullId p = platform.start_pull(n0, 4 * kGB, [&](PullId, PullStatus) { done = sim.now(); });
   sim.call_at(1 * kSecond, [&] { platform.set_node_link_capacity(n0, 0); });
   sim.call_at(11 * kSecond, [&] {
     CHECK(platform.pull_remaining_bytes(p) == 3 * kGB);
@@ -349,11 +352,11 @@ TEST_CASE("platform/native: a callback starting a pull does not swallow a simult
   std::vector<std::pair<char, Time>> log;
   // Both finish at 2 s. The first callback's new pull reuses the freed flow slot of the second; the second
   // callback must still run, and the new pull then has the link to itself until 3 s.
-  platform.start_pull(n0, 1 * kGB, [&](PullId) {
+  platform.start_pull(n0, 1 * kGB, [&](PullId, PullStatus) {
     log.emplace_back('a', sim.now());
-    platform.start_pull(n0, 1 * kGB, [&](PullId) { log.emplace_back('c', sim.now()); });
+    platform.start_pull(n0, 1 * kGB, [&](PullId, PullStatus) { log.emplace_back('c', sim.now()); });
   });
-  platform.start_pull(n1, 1 * kGB, [&](PullId) { log.emplace_back('b', sim.now()); });
+  platform.start_pull(n1, 1 * kGB, [&](PullId, PullStatus) { log.emplace_back('b', sim.now()); });
   sim.run_until(kTimeNever);
   CHECK(log ==
         std::vector<std::pair<char, Time>>{{'a', 2 * kSecond}, {'b', 2 * kSecond}, {'c', 3 * kSecond}});
@@ -365,11 +368,11 @@ TEST_CASE("platform/native: a callback may cancel a pull finishing at the same i
   PullId second;
   int second_ran = 0;
   Time first_done = -1;
-  platform.start_pull(platform.add_node_link(), 1 * kGB, [&](PullId) {
+  platform.start_pull(platform.add_node_link(), 1 * kGB, [&](PullId, PullStatus) {
     first_done = sim.now();
     CHECK(platform.cancel_pull(second));
   });
-  second = platform.start_pull(platform.add_node_link(), 1 * kGB, [&](PullId) { ++second_ran; });
+  second = platform.start_pull(platform.add_node_link(), 1 * kGB, [&](PullId, PullStatus) { ++second_ran; });
   sim.run_until(kTimeNever);
   CHECK(first_done == 2 * kSecond);
   CHECK(second_ran == 0);

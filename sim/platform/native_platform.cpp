@@ -31,10 +31,11 @@ NativePlatform::NativePlatform(Simulation& sim, double registry_bytes_per_second
 
 NodeLinkId NativePlatform::add_node_link(double bytes_per_second) {
   node_links_.push_back(network_.add_link(bytes_per_second));
+  node_capacity_.push_back(bytes_per_second);
   return static_cast<NodeLinkId>(node_links_.size() - 1);
 }
 
-PullId NativePlatform::start_pull(NodeLinkId node, double bytes, std::function<void(PullId)> on_done) {
+PullId NativePlatform::start_pull(NodeLinkId node, double bytes, PullCallback on_done) {
   if (node >= node_links_.size()) throw std::out_of_range("unknown node link " + std::to_string(node));
   if (!std::isfinite(bytes) || bytes < 0)
     throw std::invalid_argument("pull size must be a finite number of bytes >= 0, got " +
@@ -80,6 +81,10 @@ void NativePlatform::set_node_link_capacity(NodeLinkId node, double bytes_per_se
   if (node >= node_links_.size()) throw std::out_of_range("unknown node link " + std::to_string(node));
   network_.set_link_capacity(sim_.now(), node_links_[node], bytes_per_second);
   reschedule();
+}
+
+void NativePlatform::set_node_up(NodeLinkId node, bool up) {
+  set_node_link_capacity(node, up ? node_capacity_.at(node) : 0.0);
 }
 
 void NativePlatform::set_registry_capacity(double bytes_per_second) {
@@ -150,9 +155,9 @@ void NativePlatform::complete_due() {
   for (std::size_t i = 0; i < done_pulls_.size(); ++i) {
     const PullId id = done_pulls_[i];
     if (find(id) == nullptr) continue;
-    std::function<void(PullId)> fn = std::move(pulls_[id.slot].on_done);
+    PullCallback fn = std::move(pulls_[id.slot].on_done);
     release(id.slot);
-    if (fn) fn(id);
+    if (fn) fn(id, PullStatus::done);
   }
 }
 

@@ -13,20 +13,11 @@
 #include "sim/core/simulation.hpp"
 #include "sim/core/time.hpp"
 #include "sim/platform/fair_share.hpp"
+#include "sim/platform/platform.hpp"
 
 namespace sim {
 
-using NodeLinkId = std::uint32_t;
-
-/// Handle of a pull; default-constructed handles refer to nothing.
-struct PullId {
-  std::uint32_t slot = UINT32_MAX;
-  std::uint32_t generation = 0;
-  bool valid() const { return slot != UINT32_MAX; }
-  friend bool operator==(PullId, PullId) = default;
-};
-
-class NativePlatform {
+class NativePlatform final : public Platform {
  public:
   /// A 25 Gbps node NIC, the default when add_node_link() is given no bandwidth.
   static constexpr double kDefaultNodeBytesPerSecond = gbps(25);
@@ -41,24 +32,29 @@ class NativePlatform {
   /// Adds one node's link to the registry; call once per node.
   NodeLinkId add_node_link(double bytes_per_second);
   NodeLinkId add_node_link() { return add_node_link(default_node_bytes_per_second_); }
+  NodeLinkId add_node(const NodeSite& site) override { return add_node_link(site.link_bytes_per_second); }
 
   /// Starts pulling `bytes` to `node`. `on_done` runs from the event loop at the exact completion time,
   /// never from inside start_pull (a zero-byte pull completes at the current time, after this returns).
-  PullId start_pull(NodeLinkId node, double bytes, std::function<void(PullId)> on_done);
+  /// Native pulls always end `done`: a failed node stalls them instead (set_node_up).
+  PullId start_pull(NodeLinkId node, double bytes, PullCallback on_done) override;
   /// Abandons a pull whose callback has not run; returns false if it already ran or was cancelled.
-  bool cancel_pull(PullId id);
+  bool cancel_pull(PullId id) override;
   bool pending(PullId id) const;
 
   /// 0 models a failed node: its pulls stall at rate 0 and resume when the capacity is restored.
   void set_node_link_capacity(NodeLinkId node, double bytes_per_second);
   void set_registry_capacity(double bytes_per_second);
+  /// Down: the node's link capacity drops to 0 (its pulls stall); up: back to the capacity it was added with.
+  void set_node_up(NodeLinkId node, bool up) override;
+  const char* backend() const override { return "native"; }
 
   double registry_bytes_per_second() const { return network_.link_capacity(registry_link_); }
   double node_link_bytes_per_second(NodeLinkId node) const;
   Time registry_latency() const { return registry_latency_; }
   std::size_t node_count() const { return node_links_.size(); }
   /// Pulls started and neither completed (callback run) nor cancelled.
-  std::size_t active_pulls() const { return active_pulls_; }
+  std::size_t active_pulls() const override { return active_pulls_; }
   /// Current transfer rate of a pull in bytes per second; 0 while it waits out the registry latency.
   double pull_rate(PullId id) const;
   /// Bytes still to move as of the last rate change.
@@ -69,7 +65,7 @@ class NativePlatform {
   enum class State : std::uint8_t { free, waiting, transferring };
 
   struct Pull {
-    std::function<void(PullId)> on_done;
+    PullCallback on_done;
     double bytes = 0;
     FlowId flow;
     NodeLinkId node = 0;
@@ -92,6 +88,7 @@ class NativePlatform {
   double default_node_bytes_per_second_;
   std::uint16_t kind_;
   std::vector<LinkId> node_links_;
+  std::vector<double> node_capacity_;  // as added, for set_node_up
   std::vector<Pull> pulls_;
   std::vector<std::uint32_t> free_pulls_;
   std::vector<std::uint32_t> pull_of_flow_;  // indexed by flow slot

@@ -24,7 +24,8 @@ const char* to_string(LoadBalancing lb) {
 World::World(WorldConfig config)
     : config_(std::move(config)),
       sim_(config_.seed, config_.replication),
-      platform_(sim_, config_.cluster.registry_bytes_per_second, config_.cluster.registry_latency),
+      platform_(make_platform(sim_, config_.platform, config_.cluster.registry_bytes_per_second,
+                              config_.cluster.registry_latency)),
       router_(config_.versions.size(), derive_seed(config_.seed, config_.replication, Stream::routing)) {
   if (config_.versions.empty()) throw std::invalid_argument("world: at least one model version is needed");
   if (config_.versions.size() >= kNoVersion) throw std::invalid_argument("world: too many model versions");

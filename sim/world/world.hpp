@@ -13,7 +13,7 @@
 
 #include "sim/core/simulation.hpp"
 #include "sim/faults/fault_spec.hpp"
-#include "sim/platform/native_platform.hpp"
+#include "sim/platform/platform.hpp"
 #include "sim/world/arrivals.hpp"
 #include "sim/world/cluster_spec.hpp"
 #include "sim/world/model_version.hpp"
@@ -32,6 +32,7 @@ struct WorldConfig {
   std::shared_ptr<const ArrivalProcess> arrivals;  // none: no traffic
   std::shared_ptr<const UserPopulation> users;     // none: one anonymous user
   FaultSpec faults;
+  PlatformSpec platform;  // native unless the scenario names SimGrid
   LoadBalancing load_balancing = LoadBalancing::round_robin;
   Time label_delay = 0;                   // rewards (conversions) reach observers this long after the answer
   Time termination_grace = 30 * kSecond;  // draining replicas are killed after this
@@ -155,6 +156,7 @@ class World {
     Time ready_since = 0;
     Time serving_since = 0;
     std::uint32_t restarts = 0;
+    std::uint32_t pull_failures = 0;  // consecutive failed pulls, for the image-pull back-off
     PullId pull{};
     bool pulling = false;
     bool stop_requested = false;
@@ -210,7 +212,14 @@ class World {
     bool shadow;
   };
 
-  enum LifecycleStep : std::uint64_t { kStartDone = 1, kWarmDone, kRestart, kGraceExpired, kLeakCrash };
+  enum LifecycleStep : std::uint64_t {
+    kStartDone = 1,
+    kWarmDone,
+    kRestart,
+    kGraceExpired,
+    kLeakCrash,
+    kPullRetry
+  };
 
   // event handlers (request path: POD events)
   static void on_arrival_event(void* self, const Event& e);
@@ -236,6 +245,7 @@ class World {
   void try_place(std::uint32_t pool_id);
   void place(std::uint32_t replica_id, std::uint32_t node_id);
   void begin_pull(std::uint32_t replica_id);
+  void pull_failed(std::uint32_t replica_id);
   void begin_start(std::uint32_t replica_id);
   void become_ready(std::uint32_t replica_id);
   void begin_drain(std::uint32_t replica_id);
@@ -266,7 +276,7 @@ class World {
 
   WorldConfig config_;
   Simulation sim_;
-  NativePlatform platform_;
+  std::unique_ptr<Platform> platform_;
   Router router_;
   std::unique_ptr<ArrivalProcess> arrivals_process_;
   std::vector<WorldObserver*> observers_;

@@ -67,6 +67,9 @@ void World::handle_lifecycle(const Event& e) {
     case kRestart:
       begin_start(e.target);
       break;
+    case kPullRetry:
+      if (r.state == ReplicaState::pulling) begin_pull(e.target);
+      break;
     case kGraceExpired:
       abort_requests(e.target);
       terminate(e.target);
@@ -193,14 +196,26 @@ void World::begin_pull(std::uint32_t replica_id) {
   set_state(replica_id, ReplicaState::pulling);
   r.pulling = true;
   const std::uint32_t gen = r.lifecycle_gen;
-  r.pull = platform_.start_pull(nodes_[r.node].link, config_.versions[r.version].image_bytes,
-                                [this, replica_id, gen](PullId) {
-                                  Replica& rr = replicas_[replica_id];
-                                  if (rr.lifecycle_gen != gen || rr.state != ReplicaState::pulling) return;
-                                  rr.pulling = false;
-                                  nodes_[rr.node].image_cached[rr.version] = 1;
-                                  begin_start(replica_id);
-                                });
+  r.pull = platform_->start_pull(nodes_[r.node].link, config_.versions[r.version].image_bytes,
+                                 [this, replica_id, gen](PullId, PullStatus status) {
+                                   Replica& rr = replicas_[replica_id];
+                                   if (rr.lifecycle_gen != gen || rr.state != ReplicaState::pulling) return;
+                                   rr.pulling = false;
+                                   if (status == PullStatus::failed) return pull_failed(replica_id);
+                                   rr.pull_failures = 0;
+                                   nodes_[rr.node].image_cached[rr.version] = 1;
+                                   begin_start(replica_id);
+                                 });
+}
+
+void World::pull_failed(std::uint32_t replica_id) {
+  // Kubernetes ImagePullBackOff: the kubelet retries after a delay that doubles per failure, capped.
+  Replica& r = replicas_[replica_id];
+  ++r.pull_failures;
+  const double factor = std::ldexp(1.0, static_cast<int>(std::min<std::uint32_t>(r.pull_failures - 1, 40)));
+  const Time delay = static_cast<Time>(std::min(static_cast<double>(config_.restart_backoff) * factor,
+                                                static_cast<double>(config_.restart_backoff_max)));
+  schedule_lifecycle(replica_id, now() + delay, kPullRetry);
 }
 
 void World::begin_start(std::uint32_t replica_id) {
@@ -251,7 +266,7 @@ void World::terminate(std::uint32_t replica_id) {
   if (r.state == ReplicaState::terminated) return;
   ++r.lifecycle_gen;
   if (r.pulling) {
-    platform_.cancel_pull(r.pull);
+    platform_->cancel_pull(r.pull);
     r.pulling = false;
   }
   if (r.node == UINT32_MAX) {
@@ -286,7 +301,12 @@ std::uint32_t World::add_node(std::uint32_t pool_id, NodeState state) {
   node.pool = pool_id;
   node.ordinal = pool.next_ordinal++;
   node.state = NodeState::released;  // set_node_state counts the transition into `state`
-  node.link = platform_.add_node_link(pool.spec.node_link_bytes_per_second);
+  NodeSite site;
+  site.pool = pool.spec.name;
+  site.zone = pool.spec.zone;
+  site.index = node.ordinal;
+  site.link_bytes_per_second = pool.spec.node_link_bytes_per_second;
+  node.link = platform_->add_node(site);
   node.image_cached.assign(config_.versions.size(), 0);
   nodes_.push_back(std::move(node));
   const auto id = static_cast<std::uint32_t>(nodes_.size() - 1);
@@ -392,7 +412,7 @@ void World::node_fail(std::uint32_t node_id, Time repair_at) {
   Node& node = nodes_[node_id];
   if (node.state == NodeState::failed || node.state == NodeState::released) return;
   set_node_state(node_id, NodeState::failed);
-  platform_.set_node_link_capacity(node.link, 0);
+  platform_->set_node_up(node.link, false);
   std::vector<VersionId> affected;
   for (std::uint32_t id = 0; id < replicas_.size(); ++id) {
     Replica& r = replicas_[id];
@@ -411,7 +431,7 @@ void World::node_fail(std::uint32_t node_id, Time repair_at) {
 void World::node_repair(std::uint32_t node_id) {
   Node& node = nodes_[node_id];
   if (node.state != NodeState::failed) return;
-  platform_.set_node_link_capacity(node.link, pools_[node.pool].spec.node_link_bytes_per_second);
+  platform_->set_node_up(node.link, true);
   set_node_state(node_id, NodeState::ready);
   schedule_node_failure(node_id);
   try_place(node.pool);

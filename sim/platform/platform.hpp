@@ -1,0 +1,87 @@
+// The platform: what the world asks of the infrastructure below the replicas. Image and model-weight
+// transfers from the registry to nodes, node links going down and up, and the energy of powered nodes.
+//
+// Two implementations: NativePlatform (max-min fair sharing computed in the event loop, the default) and
+// SimGridPlatform (SimGrid's network models and energy plugin, co-simulated step by step). Request
+// traffic never goes through a platform; only these coarse activities do.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "sim/core/simulation.hpp"
+#include "sim/core/time.hpp"
+
+namespace sim {
+
+using NodeLinkId = std::uint32_t;
+
+/// Handle of a pull; default-constructed handles refer to nothing.
+struct PullId {
+  std::uint32_t slot = UINT32_MAX;
+  std::uint32_t generation = 0;
+  bool valid() const { return slot != UINT32_MAX; }
+  friend bool operator==(PullId, PullId) = default;
+};
+
+/// How a pull ended: its bytes arrived, or the transfer failed (a host or link on its route went down).
+enum class PullStatus : std::uint8_t { done, failed };
+
+/// Where a node sits: its pool, the pool's zone, its index among the pool's nodes, and its link.
+struct NodeSite {
+  std::string pool;
+  std::string zone;
+  std::uint32_t index = 0;  // 0, 1, ... within the pool, in the order nodes are added
+  double link_bytes_per_second = 25e9 / 8;
+};
+
+class Platform {
+ public:
+  using PullCallback = std::function<void(PullId, PullStatus)>;
+
+  virtual ~Platform() = default;
+
+  /// Adds a node (called once per node, in the order nodes are created).
+  virtual NodeLinkId add_node(const NodeSite& site) = 0;
+  /// Starts pulling `bytes` to `node`. `on_done` runs from the event loop at the exact time the pull ends,
+  /// never from inside start_pull.
+  virtual PullId start_pull(NodeLinkId node, double bytes, PullCallback on_done) = 0;
+  /// Abandons a pull whose callback has not run; returns false if it already ran or was cancelled.
+  virtual bool cancel_pull(PullId id) = 0;
+  /// The node failed (false) or was repaired (true). Pulls to a failed node do not complete while it is
+  /// down: the native model stalls them, SimGrid fails them.
+  virtual void set_node_up(NodeLinkId node, bool up) = 0;
+  /// Pulls started and not yet ended or cancelled.
+  virtual std::size_t active_pulls() const = 0;
+  /// "native" or "simgrid".
+  virtual const char* backend() const = 0;
+};
+
+enum class PlatformBackend : std::uint8_t { native, simgrid };
+
+/// Which platform a scenario runs on (the scenario's `platform` section).
+struct PlatformSpec {
+  PlatformBackend backend = PlatformBackend::native;
+  /// SimGrid platform file (XML); empty: a platform generated from the cluster (one zone per pool zone,
+  /// each node with its own link, all behind a registry link).
+  std::string file;
+  /// The SimGrid host that serves images.
+  std::string registry = "registry";
+  /// SimGrid's network/model: LV08 (SimGrid's default), CM02, SMPI, ...
+  std::string network_model = "LV08";
+  /// SimGrid's network/crosstraffic (acknowledgements share the links); off gives textbook max-min sharing.
+  bool crosstraffic = true;
+  /// With a file: pool name -> the prefix of its hosts' names ("gpu-" maps node i of pool gpu to host
+  /// "gpu-<i>"); pools not listed use "<pool>-". Hosts are taken in order and must exist.
+  std::map<std::string, std::string> pool_hosts;
+};
+
+/// The platform a world runs on. `registry_bytes_per_second` and `registry_latency` describe the registry
+/// link of the native model and of a generated SimGrid platform.
+std::unique_ptr<Platform> make_platform(Simulation& sim, const PlatformSpec& spec,
+                                        double registry_bytes_per_second, Time registry_latency);
+
+}  // namespace sim
