@@ -556,9 +556,23 @@ TEST_CASE("scenario/errors: forms of distributions, rates and defects", "[scenar
         "missing required key 'uptime'");
 }
 
-TEST_CASE("scenario/errors: features that are not available yet", "[scenario]") {
-  CHECK(only_issue(kMinimal + "platform: {backend: simgrid, file: p.xml}\n", 9, 21, "platform.backend") ==
-        "the simgrid backend is not available yet; use native");
+TEST_CASE("scenario/errors: the platform section", "[scenario]") {
+  CHECK(only_issue(kMinimal + "platform: {backend: simgrid, file: p.xml}\n", 9, 36, "platform.file") ==
+        "cannot read the platform file 'p.xml'");
+  CHECK(only_issue(kMinimal + "platform: {backend: simgird}\n", 9, 21, "platform.backend") ==
+        "unknown backend 'simgird'; did you mean 'simgrid'?");
+  CHECK(only_issue(kMinimal + "platform: {network_model: CM02}\n", 9, 27, "platform.network_model") ==
+        "only used by the simgrid backend (platform.backend: simgrid)");
+  CHECK(only_issue(kMinimal + "platform: {backend: simgrid, network_model: CM03}\n", 9, 45,
+                   "platform.network_model") == "unknown network model 'CM03'; did you mean 'CM02'?");
+  CHECK(only_issue(kMinimal + "platform: {backend: simgrid, pools: {cpu: c-}}\n", 9, 37, "platform.pools") ==
+        "only used with a platform file (platform.file)");
+  const Scenario s =
+      parse(kMinimal + "platform: {backend: simgrid, network_model: CM02, crosstraffic: false}\n");
+  CHECK(s.world.platform.backend == PlatformBackend::simgrid);
+  CHECK(s.world.platform.network_model == "CM02");
+  CHECK_FALSE(s.world.platform.crosstraffic);
+  CHECK(s.world.platform.file.empty());
 }
 
 TEST_CASE("scenario/load: analysis templates with units per metric, and their errors", "[scenario]") {

@@ -444,7 +444,7 @@ class Loader {
  private:
   void cluster(const Val& v, Scenario& s);
   void pool(const Val& v, PoolSpec& p);
-  void platform(const Val& v);
+  void platform(const Val& v, Scenario& s);
   void traffic(const Val& v, Scenario& s);
   std::unique_ptr<ArrivalProcess> rate_form(const Val& v);
   std::unique_ptr<ArrivalProcess> trace_form(const MapView& m);
@@ -697,7 +697,7 @@ Scenario Loader::load(const Node& root) {
     cluster(*v, s);
   else
     pools_ok_ = false;
-  if (auto v = top.get("platform")) platform(*v);
+  if (auto v = top.get("platform")) platform(*v, s);
   if (auto v = top.get("traffic")) traffic(*v, s);
   if (auto v = top.need("models"))
     models(*v, s);
@@ -801,21 +801,51 @@ void Loader::pool(const Val& v, PoolSpec& p) {
   }
 }
 
-void Loader::platform(const Val& v) {
-  MapView m = map(v, "a map with backend");
-  auto backend_val = m.get("backend");
-  const std::optional<std::string> backend = backend_val ? text(*backend_val, "native") : "native";
-  if (!backend) return;
-  if (*backend == "simgrid") {
-    error(*backend_val, "the simgrid backend is not available yet; use native");
+void Loader::platform(const Val& v, Scenario& s) {
+  MapView m = map(v, "a map with backend, file, registry, network_model, crosstraffic, pools");
+  if (!m.ok()) return;
+  PlatformSpec& p = s.world.platform;
+  if (auto b = m.get("backend")) {
+    auto name = choice(*b, {"native", "simgrid"}, "backend");
+    if (!name) return;
+    p.backend = *name == "simgrid" ? PlatformBackend::simgrid : PlatformBackend::native;
+  }
+  if (p.backend == PlatformBackend::native) {
+    for (const char* key : {"file", "registry", "network_model", "crosstraffic", "pools"})
+      if (auto x = m.get(key)) error(*x, "only used by the simgrid backend (platform.backend: simgrid)");
     return;
   }
-  if (*backend != "native") {
-    error(*backend_val, unknown_text("backend", *backend, {"native", "simgrid"}, "expected one of"));
-    return;
+  if (auto f = m.get("file")) {
+    if (auto path = string(*f)) {
+      std::filesystem::path resolved(*path);
+      if (resolved.is_relative() && !base_dir_.empty()) resolved = base_dir_ / resolved;
+      std::error_code ec;
+      if (!std::filesystem::is_regular_file(resolved, ec))
+        error(*f, "cannot read the platform file " + sim::quoted(resolved.string()));
+      else
+        p.file = resolved.string();
+    }
   }
-  for (const char* key : {"file", "network_model"})
-    if (auto x = m.get(key)) error(*x, "only used by the simgrid backend, which is not available yet");
+  read(m, "registry", p.registry, [&](const Val& x) { return string(x); });
+  if (auto n = m.get("network_model")) {
+    if (auto name = choice(*n, {"LV08", "CM02", "SMPI", "Constant"}, "network model"))
+      p.network_model = *name;
+  }
+  read(m, "crosstraffic", p.crosstraffic, [&](const Val& x) { return boolean(x); });
+  if (auto pools = m.get("pools")) {
+    if (p.file.empty() && !m.get("file")) {
+      error(*pools, "only used with a platform file (platform.file)");
+      return;
+    }
+    MapView pm(*this, *pools, nullptr, "a map of pool names to host name prefixes");
+    for (const MapView::Entry& e : pm.entries()) {
+      if (pools_ok_ && std::find(pool_names_.begin(), pool_names_.end(), e.key) == pool_names_.end()) {
+        error(e.key_node, e.value.path, unknown_text("pool", e.key, pool_names_, "cluster.pools has"));
+        continue;
+      }
+      if (auto prefix = string(e.value)) p.pool_hosts[e.key] = *prefix;
+    }
+  }
 }
 
 // ---- traffic ----------------------------------------------------------------------------------------------

@@ -43,10 +43,17 @@ const std::vector<ScenarioKeyDoc>& scenario_keys() {
        "How long replicas stay Pending before nodes are provisioned for them (the autoscaler's scan "
        "interval)"},
 
-      {"platform", "map", "", "How transfers are simulated"},
-      {"platform.backend", "choice", "native", "native (fair-share model); simgrid is not available yet"},
-      {"platform.file", "string", "", "SimGrid platform file (simgrid backend only)"},
-      {"platform.network_model", "string", "", "SimGrid network model (simgrid backend only)"},
+      {"platform", "map", "", "How image transfers, host failures and energy are simulated"},
+      {"platform.backend", "choice", "native", "native (max-min fair sharing) or simgrid"},
+      {"platform.file", "string", "(generated)",
+       "SimGrid platform XML, relative to the scenario; without it a platform is generated from the cluster"},
+      {"platform.registry", "string", "registry", "The SimGrid host that serves images"},
+      {"platform.network_model", "choice", "LV08", "SimGrid network/model: LV08, CM02, SMPI or Constant"},
+      {"platform.crosstraffic", "boolean", "true",
+       "SimGrid network/crosstraffic: acknowledgements share the links (false: textbook max-min)"},
+      {"platform.pools", "map", "", "With a file: which hosts each pool's nodes are"},
+      {"platform.pools.NAME", "string", "NAME-",
+       "Prefix of the pool's host names: node i of the pool is host PREFIX<i>"},
 
       {"traffic", "map", "", "Request traffic and users; without it there is no traffic"},
       {"traffic.rate", "rate form", "(required)", "Arrival process: a rate or one of the rate forms"},
