@@ -4,7 +4,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config
-  catch2 libboost-dev libeigen3-dev libbenchmark-dev libfmt-dev
+  catch2 libboost-dev libeigen3-dev libbenchmark-dev libfmt-dev libsimgrid-dev
   libyaml-cpp-dev libcli11-dev nlohmann-json3-dev
   chromium
 )

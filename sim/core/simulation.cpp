@@ -58,6 +58,7 @@ void Simulation::run_callback(void* self, const Event& e) {
 }
 
 bool Simulation::step() {
+  catch_up(kTimeNever);
   if (calendar_.empty()) return false;
   const Event e = calendar_.pop();
   now_ = e.time;
@@ -67,12 +68,17 @@ bool Simulation::step() {
 
 void Simulation::run_until(Time end) {
   stopped_ = false;
-  while (!stopped_ && !calendar_.empty() && calendar_.peek().time <= end) {
+  while (!stopped_) {
+    catch_up(end);
+    if (calendar_.empty() || calendar_.peek().time > end) break;
     const Event e = calendar_.pop();
     now_ = e.time;
     dispatch(e);
   }
-  if (!stopped_ && end != kTimeNever && now_ < end) now_ = end;
+  if (!stopped_ && end != kTimeNever && now_ < end) {
+    now_ = end;
+    if (cosim_) cosim_->advance_to(end);
+  }
 }
 
 }  // namespace sim

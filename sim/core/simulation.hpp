@@ -23,6 +23,18 @@ struct TimerId {
   bool valid() const { return slot != UINT32_MAX; }
 };
 
+/// A simulation outside this calendar that must catch up before each event (SimGrid's engine). It reports
+/// what happened by scheduling events in the calendar, never by acting directly.
+class CoSimulation {
+ public:
+  virtual ~CoSimulation() = default;
+  /// Advances to `t` (>= now), or stops at an earlier instant where something happened; in that case it
+  /// schedules the events for it at that instant.
+  virtual void advance_to(Time t) = 0;
+  /// False while it has nothing in progress, so that the loop need not call it before every event.
+  virtual bool busy() const = 0;
+};
+
 class Simulation {
  public:
   using Handler = void (*)(void* context, const Event& event);
@@ -46,6 +58,8 @@ class Simulation {
 
   /// Processes every event with time <= end (or until stop()); the clock then reads `end`.
   void run_until(Time end);
+  /// Attaches (or with nullptr detaches) a co-simulation, advanced ahead of every event while it is busy.
+  void set_cosimulation(CoSimulation* cosim) { cosim_ = cosim; }
   /// Processes the next event; false when the calendar is empty.
   bool step();
   void stop() { stopped_ = true; }
@@ -78,6 +92,14 @@ class Simulation {
   Calendar calendar_;
   Time now_ = 0;
   bool stopped_ = false;
+  CoSimulation* cosim_ = nullptr;
+  /// Lets a busy co-simulation catch up to the next event (at most `end`); it may schedule earlier ones.
+  void catch_up(Time end) {
+    if (!cosim_ || !cosim_->busy()) return;
+    const Time next = calendar_.empty() ? kTimeNever : calendar_.peek().time;
+    const Time target = next < end ? next : end;
+    if (target != kTimeNever) cosim_->advance_to(target < now_ ? now_ : target);
+  }
   std::uint64_t events_processed_ = 0;
   RandomStreams streams_;
   std::vector<HandlerEntry> handlers_;

@@ -3,37 +3,69 @@
 
 #include <cmath>
 #include <cstdio>
+#include <iterator>
+#include <type_traits>
+#include <variant>
 
 #include "sim/world/world.hpp"
 
 namespace sim {
 
+namespace {
+
+// Every numeric field once, in the order of fields(): the table both reading and writing use.
+using FieldPtr =
+    std::variant<double OutcomeMetrics::*, std::uint64_t OutcomeMetrics::*, int OutcomeMetrics::*>;
+const std::pair<const char*, FieldPtr> kFields[] = {
+    {"deploy_duration_s", &OutcomeMetrics::deploy_duration_s},
+    {"downtime_s", &OutcomeMetrics::downtime_s},
+    {"degraded_s", &OutcomeMetrics::degraded_s},
+    {"requests", &OutcomeMetrics::requests},
+    {"failed_requests", &OutcomeMetrics::failed_requests},
+    {"error_budget_used", &OutcomeMetrics::error_budget_used},
+    {"time_to_detect_s", &OutcomeMetrics::time_to_detect_s},
+    {"rollback_time_s", &OutcomeMetrics::rollback_time_s},
+    {"rollback_capacity_time_s", &OutcomeMetrics::rollback_capacity_time_s},
+    {"exposure_requests", &OutcomeMetrics::exposure_requests},
+    {"exposure_users", &OutcomeMetrics::exposure_users},
+    {"bad_exposure_requests", &OutcomeMetrics::bad_exposure_requests},
+    {"bad_exposure_users", &OutcomeMetrics::bad_exposure_users},
+    {"shadow_requests", &OutcomeMetrics::shadow_requests},
+    {"cost", &OutcomeMetrics::cost},
+    {"energy_kwh", &OutcomeMetrics::energy_kwh},
+    {"peak_nodes", &OutcomeMetrics::peak_nodes},
+    {"latency_p50_s", &OutcomeMetrics::latency_p50_s},
+    {"latency_p95_s", &OutcomeMetrics::latency_p95_s},
+    {"latency_p99_s", &OutcomeMetrics::latency_p99_s},
+    {"rollout_latency_p50_s", &OutcomeMetrics::rollout_latency_p50_s},
+    {"rollout_latency_p95_s", &OutcomeMetrics::rollout_latency_p95_s},
+    {"rollout_latency_p99_s", &OutcomeMetrics::rollout_latency_p99_s},
+    {"reward", &OutcomeMetrics::reward},
+    {"regret", &OutcomeMetrics::regret},
+};
+
+}  // namespace
+
 std::vector<std::pair<std::string, double>> OutcomeMetrics::fields() const {
-  return {{"deploy_duration_s", deploy_duration_s},
-          {"downtime_s", downtime_s},
-          {"degraded_s", degraded_s},
-          {"requests", static_cast<double>(requests)},
-          {"failed_requests", static_cast<double>(failed_requests)},
-          {"error_budget_used", error_budget_used},
-          {"time_to_detect_s", time_to_detect_s},
-          {"rollback_time_s", rollback_time_s},
-          {"rollback_capacity_time_s", rollback_capacity_time_s},
-          {"exposure_requests", static_cast<double>(exposure_requests)},
-          {"exposure_users", static_cast<double>(exposure_users)},
-          {"bad_exposure_requests", static_cast<double>(bad_exposure_requests)},
-          {"bad_exposure_users", static_cast<double>(bad_exposure_users)},
-          {"shadow_requests", static_cast<double>(shadow_requests)},
-          {"cost", cost},
-          {"energy_kwh", energy_kwh},
-          {"peak_nodes", static_cast<double>(peak_nodes)},
-          {"latency_p50_s", latency_p50_s},
-          {"latency_p95_s", latency_p95_s},
-          {"latency_p99_s", latency_p99_s},
-          {"rollout_latency_p50_s", rollout_latency_p50_s},
-          {"rollout_latency_p95_s", rollout_latency_p95_s},
-          {"rollout_latency_p99_s", rollout_latency_p99_s},
-          {"reward", reward},
-          {"regret", regret}};
+  std::vector<std::pair<std::string, double>> out;
+  out.reserve(std::size(kFields));
+  for (const auto& [name, ptr] : kFields)
+    out.emplace_back(name, std::visit([this](auto p) { return static_cast<double>(this->*p); }, ptr));
+  return out;
+}
+
+bool OutcomeMetrics::set(std::string_view name, double value) {
+  for (const auto& [field, ptr] : kFields) {
+    if (name != field) continue;
+    std::visit(
+        [this, value](auto p) {
+          using T = std::remove_reference_t<decltype(this->*p)>;
+          this->*p = static_cast<T>(value);
+        },
+        ptr);
+    return true;
+  }
+  return false;
 }
 
 std::string OutcomeMetrics::dump() const {

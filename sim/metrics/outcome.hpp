@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -52,6 +53,8 @@ struct OutcomeMetrics {
 
   /// Every numeric field by name, in a fixed order (for dumps, CSV and comparisons).
   std::vector<std::pair<std::string, double>> fields() const;
+  /// Sets the field `name` of fields() (integers from the value as written by fields()); false if unknown.
+  bool set(std::string_view name, double value);
   /// One "name=value" line per field with full precision; equal runs give equal dumps, byte for byte.
   std::string dump() const;
 };

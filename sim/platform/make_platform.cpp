@@ -3,18 +3,20 @@
 
 #include "sim/platform/native_platform.hpp"
 #include "sim/platform/platform.hpp"
+#include "sim/platform/simgrid_platform.hpp"
 
 namespace sim {
 
 std::unique_ptr<Platform> make_platform(Simulation& sim, const PlatformSpec& spec,
-                                        double registry_bytes_per_second, Time registry_latency) {
+                                        double registry_bytes_per_second, Time registry_latency,
+                                        const std::vector<PlatformPool>& pools) {
   switch (spec.backend) {
     case PlatformBackend::native:
       return std::make_unique<NativePlatform>(sim, registry_bytes_per_second, registry_latency);
     case PlatformBackend::simgrid:
-      break;
+      return std::make_unique<SimGridPlatform>(sim, spec, registry_bytes_per_second, registry_latency, pools);
   }
-  throw std::runtime_error("the simgrid platform backend is not built in");
+  throw std::logic_error("unknown platform backend");
 }
 
 }  // namespace sim

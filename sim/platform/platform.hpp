@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "sim/core/simulation.hpp"
 #include "sim/core/time.hpp"
@@ -46,6 +47,8 @@ class Platform {
 
   /// Adds a node (called once per node, in the order nodes are created).
   virtual NodeLinkId add_node(const NodeSite& site) = 0;
+  /// The node was released; whatever backs it may serve a later node.
+  virtual void remove_node(NodeLinkId /*node*/) {}
   /// Starts pulling `bytes` to `node`. `on_done` runs from the event loop at the exact time the pull ends,
   /// never from inside start_pull.
   virtual PullId start_pull(NodeLinkId node, double bytes, PullCallback on_done) = 0;
@@ -79,9 +82,18 @@ struct PlatformSpec {
   std::map<std::string, std::string> pool_hosts;
 };
 
+/// A pool as the platform sees it: SimGrid creates its hosts up front, one per node it may have at once.
+struct PlatformPool {
+  std::string name;
+  std::string zone;
+  int max_nodes = 1;
+  double link_bytes_per_second = 25e9 / 8;
+};
+
 /// The platform a world runs on. `registry_bytes_per_second` and `registry_latency` describe the registry
 /// link of the native model and of a generated SimGrid platform.
 std::unique_ptr<Platform> make_platform(Simulation& sim, const PlatformSpec& spec,
-                                        double registry_bytes_per_second, Time registry_latency);
+                                        double registry_bytes_per_second, Time registry_latency,
+                                        const std::vector<PlatformPool>& pools);
 
 }  // namespace sim

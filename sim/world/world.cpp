@@ -21,11 +21,22 @@ const char* to_string(LoadBalancing lb) {
   return "?";
 }
 
+namespace {
+
+std::vector<PlatformPool> platform_pools(const ClusterSpec& cluster) {
+  std::vector<PlatformPool> out;
+  for (const PoolSpec& p : cluster.pools)
+    out.push_back(PlatformPool{p.name, p.zone, std::max(p.nodes, p.max_nodes), p.node_link_bytes_per_second});
+  return out;
+}
+
+}  // namespace
+
 World::World(WorldConfig config)
     : config_(std::move(config)),
       sim_(config_.seed, config_.replication),
       platform_(make_platform(sim_, config_.platform, config_.cluster.registry_bytes_per_second,
-                              config_.cluster.registry_latency)),
+                              config_.cluster.registry_latency, platform_pools(config_.cluster))),
       router_(config_.versions.size(), derive_seed(config_.seed, config_.replication, Stream::routing)) {
   if (config_.versions.empty()) throw std::invalid_argument("world: at least one model version is needed");
   if (config_.versions.size() >= kNoVersion) throw std::invalid_argument("world: too many model versions");

@@ -384,6 +384,7 @@ void World::maybe_release(std::uint32_t node_id) {
     if (n.gen != gen || n.state != NodeState::ready || n.used_slots > 0) return;
     if (p.ready + p.provisioning + p.failed <= p.spec.nodes) return;
     set_node_state(node_id, NodeState::released);
+    platform_->remove_node(n.link);
   });
 }
 
