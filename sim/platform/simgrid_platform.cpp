@@ -1,8 +1,8 @@
 // SimGrid co-simulation of transfers and host failures; see simgrid_platform.hpp.
 #include "sim/platform/simgrid_platform.hpp"
 
-#include <simgrid/s4u.hpp>
 #include <xbt/log.h>
+#include <simgrid/s4u.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -108,6 +108,9 @@ struct SimGridPlatform::Impl {
     ended.clear();
     engine().run_until(seconds);
     stop.clear();
+    // Transfers ending at one instant are reported in the order they started, whatever SimGrid's order.
+    std::sort(ended.begin(), ended.end(),
+              [](const Ended& a, const Ended& b) { return a.at != b.at ? a.at < b.at : a.slot < b.slot; });
     for (const Ended& e : ended) {
       Pull& p = pulls[e.slot];
       p.comm = nullptr;  // finished or failed: safe to drop
@@ -164,7 +167,8 @@ SimGridPlatform::SimGridPlatform(Simulation& sim, const PlatformSpec& spec, doub
     sg4::Link* reg_link = zone->create_link("registry-link", registry_bytes_per_second)
                               ->set_latency(to_seconds(registry_latency))
                               ->seal();
-    zone->add_route(im.registry->get_netpoint(), nullptr, nullptr, nullptr, {sg4::LinkInRoute(reg_link)}, true);
+    zone->add_route(im.registry->get_netpoint(), nullptr, nullptr, nullptr, {sg4::LinkInRoute(reg_link)},
+                    true);
     for (const PlatformPool& pool : pools) {
       for (int i = 0; i < pool.max_nodes; ++i) {
         const std::string name = pool.name + "-" + std::to_string(i);
@@ -183,18 +187,18 @@ SimGridPlatform::SimGridPlatform(Simulation& sim, const PlatformSpec& spec, doub
     }
     im.registry = e.host_by_name_or_null(spec.registry);
     if (!im.registry)
-      throw std::runtime_error(spec.file + " has no host '" + spec.registry + "' (platform.registry); hosts: " +
-                               host_list(e.get_all_hosts()));
+      throw std::runtime_error(spec.file + " has no host '" + spec.registry +
+                               "' (platform.registry); hosts: " + host_list(e.get_all_hosts()));
     for (const PlatformPool& pool : pools) {
       auto it = spec.pool_hosts.find(pool.name);
       const std::string prefix = it != spec.pool_hosts.end() ? it->second : pool.name + "-";
       for (int i = 0; i < pool.max_nodes; ++i) {
         sg4::Host* h = e.host_by_name_or_null(prefix + std::to_string(i));
         if (!h)
-          throw std::runtime_error(spec.file + " has no host '" + prefix + std::to_string(i) + "' for node " +
-                                   std::to_string(i) + " of pool '" + pool.name +
-                                   "' (platform.pools maps pools to host name prefixes); hosts: " +
-                                   host_list(e.get_all_hosts()));
+          throw std::runtime_error(
+              spec.file + " has no host '" + prefix + std::to_string(i) + "' for node " + std::to_string(i) +
+              " of pool '" + pool.name +
+              "' (platform.pools maps pools to host name prefixes); hosts: " + host_list(e.get_all_hosts()));
         im.hosts_of_pool[pool.name].push_back(h);
       }
     }
@@ -225,7 +229,8 @@ SimGridPlatform::~SimGridPlatform() {
 
 NodeLinkId SimGridPlatform::add_node(const NodeSite& site) {
   auto hosts = impl_->hosts_of_pool.find(site.pool);
-  if (hosts == impl_->hosts_of_pool.end()) throw std::out_of_range("simgrid platform: unknown pool " + site.pool);
+  if (hosts == impl_->hosts_of_pool.end())
+    throw std::out_of_range("simgrid platform: unknown pool " + site.pool);
   std::vector<bool>& used = impl_->host_in_use[site.pool];
   const auto free = std::find(used.begin(), used.end(), false);
   if (free == used.end())
@@ -248,7 +253,8 @@ void SimGridPlatform::remove_node(NodeLinkId node) {
 PullId SimGridPlatform::start_pull(NodeLinkId node, double bytes, PullCallback on_done) {
   Impl& im = *impl_;
   if (!std::isfinite(bytes) || bytes < 0)
-    throw std::invalid_argument("pull size must be a finite number of bytes >= 0, got " + std::to_string(bytes));
+    throw std::invalid_argument("pull size must be a finite number of bytes >= 0, got " +
+                                std::to_string(bytes));
   sg4::Host* to = im.nodes.at(node).host;
   im.sync();
   const std::uint32_t slot = im.new_slot();
@@ -301,7 +307,9 @@ std::size_t SimGridPlatform::active_pulls() const { return impl_->active; }
 
 double SimGridPlatform::clock() { return sg4::Engine::get_clock(); }
 
-std::string SimGridPlatform::host_name(NodeLinkId node) const { return impl_->nodes.at(node).host->get_name(); }
+std::string SimGridPlatform::host_name(NodeLinkId node) const {
+  return impl_->nodes.at(node).host->get_name();
+}
 
 void SimGridPlatform::advance_to(Time t) { impl_->run_to(to_seconds(t)); }
 

@@ -1,6 +1,9 @@
 // Runs: one world per (strategy, replication) on a thread pool, and the summary across replications.
 #include "sim/run/runner.hpp"
 
+#include <cstdio>
+#include <cstdlib>
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -10,6 +13,8 @@
 #include <thread>
 
 #include "sim/monitor/stats.hpp"
+#include "sim/run/isolate.hpp"
+#include "sim/run/result_codec.hpp"
 #include "strategies/control.hpp"
 
 namespace sim {
@@ -39,8 +44,15 @@ const MetricSummary* StrategySummary::find(const std::string& metric) const {
   return nullptr;
 }
 
-RunResult run_one(const Scenario& scenario, std::size_t strategy_index, std::uint64_t replication,
-                  const StrategyRegistry& registry) {
+namespace {
+
+/// SimGrid keeps one engine per process: its runs go to a child process each.
+bool isolated(const Scenario& scenario) {
+  return scenario.world.platform.backend == PlatformBackend::simgrid;
+}
+
+RunResult run_here(const Scenario& scenario, std::size_t strategy_index, std::uint64_t replication,
+                   const StrategyRegistry& registry) {
   const StrategySpec& spec = scenario.strategies.at(strategy_index);
   const StrategyInfo* info = registry.find(spec.name);
   if (!info) throw std::invalid_argument("unknown strategy '" + spec.name + "'");
@@ -73,11 +85,30 @@ RunResult run_one(const Scenario& scenario, std::size_t strategy_index, std::uin
   return r;
 }
 
-double baseline_cost(const Scenario& scenario, std::uint64_t replication) {
+double baseline_cost_here(const Scenario& scenario, std::uint64_t replication) {
   World world(world_config(scenario, replication));
   deploy_stable(world, scenario, world.version_id(scenario.release.stable));
   world.run_until(scenario.duration);
   return world.cost_so_far();
+}
+
+}  // namespace
+
+RunResult run_one(const Scenario& scenario, std::size_t strategy_index, std::uint64_t replication,
+                  const StrategyRegistry& registry) {
+  if (!isolated(scenario)) return run_here(scenario, strategy_index, replication, registry);
+  return decode_run_result(run_in_child(
+      [&] { return encode_run_result(run_here(scenario, strategy_index, replication, registry)); }));
+}
+
+double baseline_cost(const Scenario& scenario, std::uint64_t replication) {
+  if (!isolated(scenario)) return baseline_cost_here(scenario, replication);
+  const std::string cost = run_in_child([&] {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.17g", baseline_cost_here(scenario, replication));
+    return std::string(buf);
+  });
+  return std::strtod(cost.c_str(), nullptr);
 }
 
 RunSet run_scenario(const Scenario& input, const StrategyRegistry& registry, const RunOptions& options) {

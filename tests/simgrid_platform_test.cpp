@@ -1,0 +1,138 @@
+// The SimGrid platform backend against the native model and hand-computed values. SimGrid allows one engine
+// per process, so every case runs its SimGrid part in a child process (run_in_child).
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "sim/platform/native_platform.hpp"
+#include "sim/platform/simgrid_platform.hpp"
+#include "sim/run/isolate.hpp"
+#include "sim/run/runner.hpp"
+#include "sim/scenario/scenario.hpp"
+#include "strategies/registry.hpp"
+
+using namespace sim;
+
+namespace {
+
+constexpr double kGB = 1e9;
+
+/// Pull end times as "tag:seconds:status" lines, in the order they ended.
+struct Log {
+  std::string text;
+  void add(Simulation& sim, char tag, PullStatus status) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%c:%.6f:%s\n", tag, to_seconds(sim.now()),
+                  status == PullStatus::done ? "done" : "failed");
+    text += buf;
+  }
+};
+
+PlatformSpec cm02() {
+  PlatformSpec spec;
+  spec.backend = PlatformBackend::simgrid;
+  spec.network_model = "CM02";
+  spec.crosstraffic = false;
+  return spec;
+}
+
+/// Four 1 GB pulls through a 1 GB/s registry at t = 0; a fifth starts at 2 s; optionally node 0 fails at 1 s.
+std::string pulls_on(Platform& platform, Simulation& sim, bool fail_node0) {
+  Log log;
+  std::vector<NodeLinkId> nodes;
+  for (std::uint32_t i = 0; i < 5; ++i) nodes.push_back(platform.add_node(NodeSite{"cpu", "a", i, 25e9 / 8}));
+  for (int i = 0; i < 4; ++i)
+    platform.start_pull(nodes[static_cast<std::size_t>(i)], 1 * kGB,
+                        [&, i](PullId, PullStatus s) { log.add(sim, static_cast<char>('a' + i), s); });
+  sim.call_at(2 * kSecond, [&] {
+    platform.start_pull(nodes[4], 1 * kGB, [&](PullId, PullStatus s) { log.add(sim, 'e', s); });
+  });
+  if (fail_node0) sim.call_at(1 * kSecond, [&] { platform.set_node_up(nodes[0], false); });
+  sim.run_until(60 * kSecond);
+  return log.text;
+}
+
+std::string native_pulls(bool fail_node0) {
+  Simulation sim;
+  NativePlatform platform(sim, 1 * kGB);
+  return pulls_on(platform, sim, fail_node0);
+}
+
+std::string simgrid_pulls(bool fail_node0) {
+  return run_in_child([fail_node0] {
+    Simulation sim;
+    SimGridPlatform platform(sim, cm02(), 1 * kGB, 0, {PlatformPool{"cpu", "a", 5, 25e9 / 8}});
+    return pulls_on(platform, sim, fail_node0);
+  });
+}
+
+}  // namespace
+
+TEST_CASE("platform/simgrid: the co-simulation stops exactly at completions and agrees with max-min",
+          "[platform][simgrid]") {
+  // 4 pulls at 0.25 GB/s each; at 2 s a fifth joins: 0.2 GB/s each, so the first four end at 4.5 s and
+  // the fifth, alone from then on with 0.5 GB left, at 5 s.
+  const std::string expected =
+      "a:4.500000:done\nb:4.500000:done\nc:4.500000:done\nd:4.500000:done\ne:5.000000:done\n";
+  CHECK(native_pulls(false) == expected);
+  CHECK(simgrid_pulls(false) == expected);
+}
+
+TEST_CASE("platform/simgrid: a node that fails mid-pull fails its transfer; the others speed up",
+          "[platform][simgrid]") {
+  // At 1 s each pull has 0.25 GB; node 0's fails, the other three share 1 GB/s: 0.75 GB more each takes
+  // 2.25 s, but the fifth joins at 2 s. Until 2 s: 1/3 GB/s each (0.333 GB more); then four flows at
+  // 0.25 GB/s: b, c, d have 0.41667 GB left -> 1.66667 s -> 3.66667 s; e has 0.58333 GB left at
+  // 3.66667 s, alone -> 4.25 s.
+  const std::string sg = simgrid_pulls(true);
+  CHECK(sg == "a:1.000000:failed\nb:3.666667:done\nc:3.666667:done\nd:3.666667:done\ne:4.250000:done\n");
+  // The native model stalls a failed node's pulls instead (the world terminates its replicas anyway).
+  CHECK(native_pulls(true).find("a:") == std::string::npos);
+}
+
+TEST_CASE("platform/simgrid: the default LV08 model is slower than max-min, as documented",
+          "[platform][simgrid]") {
+  const std::string lv08 = run_in_child([] {
+    Simulation sim;
+    PlatformSpec spec;
+    spec.backend = PlatformBackend::simgrid;
+    SimGridPlatform platform(sim, spec, 1 * kGB, 0, {PlatformPool{"cpu", "a", 1, 25e9 / 8}});
+    Log log;
+    platform.start_pull(platform.add_node(NodeSite{"cpu", "a", 0, 25e9 / 8}), 1 * kGB,
+                        [&](PullId, PullStatus s) { log.add(sim, 'a', s); });
+    sim.run_until(60 * kSecond);
+    return log.text;
+  });
+  // LV08 gives a flow 97% of the link's bandwidth (its bandwidth factor), and crosstraffic adds the
+  // acknowledgements: 1 GB at 1 GB/s takes 1 / 0.97 s and a little more.
+  double t = 0;
+  REQUIRE(std::sscanf(lv08.c_str(), "a:%lf:done", &t) == 1);
+  CHECK(t > 1 / 0.97);
+  CHECK(t < 1.1);
+}
+
+TEST_CASE("platform/simgrid: a second engine in one process is refused", "[platform][simgrid]") {
+  const std::string message = run_in_child([] {
+    Simulation a, b;
+    SimGridPlatform first(a, cm02(), 1 * kGB, 0, {PlatformPool{"cpu", "a", 1, 1e9}});
+    try {
+      SimGridPlatform second(b, cm02(), 1 * kGB, 0, {PlatformPool{"cpu", "a", 1, 1e9}});
+    } catch (const std::runtime_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  });
+  CHECK_THAT(message, Catch::Contains("one engine per process"));
+}
+
+TEST_CASE("platform/simgrid: child runs report errors and deaths", "[platform][simgrid]") {
+  CHECK_THROWS_WITH(run_in_child([]() -> std::string { throw std::invalid_argument("bad input"); }),
+                    "bad input");
+  CHECK_THROWS_WITH(run_in_child([]() -> std::string { std::abort(); }),
+                    Catch::Contains("killed by signal 6"));
+  CHECK(run_in_child([] { return std::string(100000, 'x'); }).size() == 100000);
+}
