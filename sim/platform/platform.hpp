@@ -77,6 +77,9 @@ struct PlatformSpec {
   std::string network_model = "LV08";
   /// SimGrid's network/crosstraffic (acknowledgements share the links); off gives textbook max-min sharing.
   bool crosstraffic = true;
+  /// SimGrid's network/TCP-gamma: the largest TCP window in bytes; each flow is capped at
+  /// window / (2 x route latency). 0 lifts the cap.
+  double tcp_window = 4194304;
   /// With a file: pool name -> the prefix of its hosts' names ("gpu-" maps node i of pool gpu to host
   /// "gpu-<i>"); pools not listed use "<pool>-". Hosts are taken in order and must exist.
   std::map<std::string, std::string> pool_hosts;

@@ -140,6 +140,7 @@ namespace {
 void configure(const PlatformSpec& spec) {
   sg4::Engine::set_config("network/model:" + spec.network_model);
   sg4::Engine::set_config(std::string("network/crosstraffic:") + (spec.crosstraffic ? "1" : "0"));
+  sg4::Engine::set_config("network/TCP-gamma", spec.tcp_window);
 }
 
 std::string host_list(const std::vector<sg4::Host*>& hosts) {

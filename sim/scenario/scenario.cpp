@@ -802,7 +802,7 @@ void Loader::pool(const Val& v, PoolSpec& p) {
 }
 
 void Loader::platform(const Val& v, Scenario& s) {
-  MapView m = map(v, "a map with backend, file, registry, network_model, crosstraffic, pools");
+  MapView m = map(v, "a map with backend, file, registry, network_model, crosstraffic, tcp_window, pools");
   if (!m.ok()) return;
   PlatformSpec& p = s.world.platform;
   if (auto b = m.get("backend")) {
@@ -811,7 +811,7 @@ void Loader::platform(const Val& v, Scenario& s) {
     p.backend = *name == "simgrid" ? PlatformBackend::simgrid : PlatformBackend::native;
   }
   if (p.backend == PlatformBackend::native) {
-    for (const char* key : {"file", "registry", "network_model", "crosstraffic", "pools"})
+    for (const char* key : {"file", "registry", "network_model", "crosstraffic", "tcp_window", "pools"})
       if (auto x = m.get(key)) error(*x, "only used by the simgrid backend (platform.backend: simgrid)");
     return;
   }
@@ -832,6 +832,7 @@ void Loader::platform(const Val& v, Scenario& s) {
       p.network_model = *name;
   }
   read(m, "crosstraffic", p.crosstraffic, [&](const Val& x) { return boolean(x); });
+  read(m, "tcp_window", p.tcp_window, [&](const Val& x) { return size(x); });
   if (auto pools = m.get("pools")) {
     if (p.file.empty() && !m.get("file")) {
       error(*pools, "only used with a platform file (platform.file)");

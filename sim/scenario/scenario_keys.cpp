@@ -51,6 +51,8 @@ const std::vector<ScenarioKeyDoc>& scenario_keys() {
       {"platform.network_model", "choice", "LV08", "SimGrid network/model: LV08, CM02, SMPI or Constant"},
       {"platform.crosstraffic", "boolean", "true",
        "SimGrid network/crosstraffic: acknowledgements share the links (false: textbook max-min)"},
+      {"platform.tcp_window", "size", "4MiB",
+       "SimGrid network/TCP-gamma: each flow is capped at window / (2 x route latency); 0 lifts the cap"},
       {"platform.pools", "map", "", "With a file: which hosts each pool's nodes are"},
       {"platform.pools.NAME", "string", "NAME-",
        "Prefix of the pool's host names: node i of the pool is host PREFIX<i>"},
