@@ -14,6 +14,7 @@
 #include "sim/run/result_codec.hpp"
 #include "sim/run/runner.hpp"
 #include "sim/scenario/scenario.hpp"
+#include "sim/world/world.hpp"
 #include "strategies/registry.hpp"
 
 using namespace sim;
@@ -210,4 +211,72 @@ TEST_CASE("platform/simgrid: runs in child processes give the same results whate
     alone.extra_cost = a.runs[i].extra_cost;  // the runner computes it against the baseline
     CHECK(encode_run_result(alone) == encode_run_result(a.runs[i]));
   }
+}
+
+TEST_CASE("platform/simgrid: state profiles fail pulls, which back off, and take nodes down",
+          "[platform][simgrid]") {
+  const std::string yaml = R"(name: outage
+duration: 10m
+seed: 2
+cluster:
+  pools:
+    - {name: cpu, nodes: 4, slots: 1, price_per_hour: 1.0}
+  registry: {bandwidth: 8Gbps}
+platform:
+  backend: simgrid
+  file: )" + std::string(DEPLOYSIM_SOURCE_DIR) +
+                           R"(/tests/data/platforms/outage.xml
+  network_model: CM02
+  crosstraffic: false
+  tcp_window: 0
+traffic:
+  rate: 20/s
+models:
+  v1:
+    service_time: {dist: exponential, mean: 10ms}
+    concurrency: 4
+    image_size: 20GB
+    startup: 5s
+  v2: {based_on: v1}
+release: {stable: v1, candidate: v2, replicas: 2, at: 40s}
+strategies:
+  - recreate
+)";
+  const Scenario s = parse_scenario(yaml, "outage.yaml", StrategyRegistry::builtin().schemas());
+  const std::string log = run_in_child([&] {
+    WorldConfig config = s.world;
+    World world(config);
+    world.deploy_ready(world.version_id("v1"), 2);
+    struct Watch : WorldObserver {
+      std::string log;
+      void on_replica_state(std::uint32_t id, VersionId v, ReplicaState from, ReplicaState to,
+                            Time t) override {
+        if (v != 1 || from == to) return;
+        char buf[96];
+        std::snprintf(buf, sizeof buf, "%.1f r%u %s\n", to_seconds(t), id, to_string(to));
+        log += buf;
+      }
+      void on_node_state(std::uint32_t node, NodeState, NodeState to, Time t) override {
+        char buf[96];
+        std::snprintf(buf, sizeof buf, "%.1f node%u %s\n", to_seconds(t), node, to_string(to));
+        log += buf;
+      }
+    } watch;
+    world.add_observer(&watch);
+    world.sim().call_at(40 * kSecond, [&] {
+      world.scale(0, 0);
+      world.scale(1, 2);
+    });
+    world.run_until(10 * kMinute);
+    return watch.log;
+  });
+  INFO(log);
+  // Two 20 GB pulls share the 1 GB/s registry link from 40 s: at 60 s the registry goes down and both fail
+  // (40 GB would have taken 40 s). ImagePullBackOff: retries at 70 s (registry still down: fail at once),
+  // 90 s (again), 130 s: then both pull 20 GB in 40 s, start 5 s, Ready at 175 s.
+  CHECK_THAT(log, Catch::Contains("175.0 r2 ready") && Catch::Contains("175.0 r3 ready"));
+  CHECK_THAT(log, Catch::Contains("170.0 r2 starting") && !Catch::Contains("r2 terminated"));
+  // cpu-1's host goes down at 300 s: the world's node fails there, its replica is replaced, and the node
+  // comes back at 400 s.
+  CHECK_THAT(log, Catch::Contains("300.0 node1 failed") && Catch::Contains("400.0 node1 ready"));
 }

@@ -57,6 +57,10 @@ class Platform {
   /// The node failed (false) or was repaired (true). Pulls to a failed node do not complete while it is
   /// down: the native model stalls them, SimGrid fails them.
   virtual void set_node_up(NodeLinkId node, bool up) = 0;
+  /// Who hears of nodes that went down or up on the platform's own account (SimGrid state profiles); the
+  /// call comes from an event of the loop, at the instant of the change.
+  using NodeListener = std::function<void(NodeLinkId, bool up)>;
+  virtual void set_node_listener(NodeListener /*listener*/) {}
   /// Pulls started and not yet ended or cancelled.
   virtual std::size_t active_pulls() const = 0;
   /// "native" or "simgrid".

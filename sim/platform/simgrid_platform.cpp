@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -67,6 +69,32 @@ struct SimGridPlatform::Impl {
   std::set<sg4::Activity*> stop;  // SimGrid's vetoed-activity set: non-empty makes run_until return
   std::vector<Ended> ended;
   std::size_t active = 0;
+  // Host state changes that SimGrid made itself (state profiles), for the listener.
+  bool profiles = false;  // the platform file has state profiles: step SimGrid before every event
+  bool changing = false;  // set_node_up is turning a host off or on: not news for the listener
+  sg4::ExecPtr marker;    // never started; its presence in `stop` ends run_until after a state change
+  std::unordered_map<const sg4::Host*, NodeLinkId> node_of_host;
+  struct Change {
+    NodeLinkId node;
+    bool up;
+    double at;
+  };
+  std::vector<Change> changes;
+  std::uint16_t state_kind = 0;
+  NodeListener listener;
+
+  static void on_state_event(void* self, const Event& e) {
+    auto* impl = static_cast<Impl*>(self);
+    if (impl->listener) impl->listener(e.target, e.payload != 0);
+  }
+
+  void host_changed(const sg4::Host& h) {
+    if (changing) return;
+    auto it = node_of_host.find(&h);
+    if (it == node_of_host.end()) return;
+    changes.push_back(Change{it->second, h.is_on(), sg4::Engine::get_clock()});
+    stop.insert(marker.get());
+  }
 
   explicit Impl(Simulation& s) : sim(s) {}
 
@@ -108,16 +136,22 @@ struct SimGridPlatform::Impl {
     ended.clear();
     engine().run_until(seconds);
     stop.clear();
+    // A node's state first, so that the world has dealt with the node before its transfers' failures.
+    for (const Change& c : changes) sim.schedule(native_time(c.at), state_kind, c.node, c.up ? 1 : 0);
+    changes.clear();
     // Transfers ending at one instant are reported in the order they started, whatever SimGrid's order.
     std::sort(ended.begin(), ended.end(),
               [](const Ended& a, const Ended& b) { return a.at != b.at ? a.at < b.at : a.slot < b.slot; });
     for (const Ended& e : ended) {
       Pull& p = pulls[e.slot];
       p.comm = nullptr;  // finished or failed: safe to drop
-      const Time at = std::max(sim.now(), static_cast<Time>(std::llround(e.at * 1e9)));
-      sim.schedule(at, kind, e.slot, e.ok ? 1 : 0, e.generation);
+      sim.schedule(native_time(e.at), kind, e.slot, e.ok ? 1 : 0, e.generation);
     }
     ended.clear();
+  }
+
+  Time native_time(double seconds) const {
+    return std::max(sim.now(), static_cast<Time>(std::llround(seconds * 1e9)));
   }
 
   /// Brings SimGrid's clock to the native clock and lets changes made from outside run_until (a host
@@ -205,11 +239,22 @@ SimGridPlatform::SimGridPlatform(Simulation& sim, const PlatformSpec& spec, doub
     }
   }
   for (auto& [name, hosts] : im.hosts_of_pool) im.host_in_use[name].assign(hosts.size(), false);
+  if (!spec.file.empty()) {
+    // State profiles (state_file) make SimGrid turn hosts off and on by itself.
+    std::ifstream in(spec.file);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    im.profiles = text.find("state_file") != std::string::npos;
+  }
+  im.marker = sg4::Exec::init();
   im.kind = sim.add_handler(&Impl::on_event, impl_.get());
+  im.state_kind = sim.add_handler(&Impl::on_state_event, impl_.get());
   e.track_vetoed_activities(&im.stop);
   static const bool connected = [] {
     sg4::Activity::on_completion_cb([](const sg4::Activity& a) {
       if (g_live) g_live->completed(a);
+    });
+    sg4::Host::on_state_change_cb([](const sg4::Host& h) {
+      if (g_live) g_live->host_changed(h);
     });
     return true;
   }();
@@ -243,12 +288,16 @@ NodeLinkId SimGridPlatform::add_node(const NodeSite& site) {
   node.host_index = static_cast<std::size_t>(free - used.begin());
   node.host = hosts->second[node.host_index];
   impl_->nodes.push_back(node);
-  return static_cast<NodeLinkId>(impl_->nodes.size() - 1);
+  const auto id = static_cast<NodeLinkId>(impl_->nodes.size() - 1);
+  impl_->node_of_host[node.host] = id;
+  return id;
 }
 
 void SimGridPlatform::remove_node(NodeLinkId node) {
   const Impl::Node& n = impl_->nodes.at(node);
   impl_->host_in_use[n.pool][n.host_index] = false;
+  auto it = impl_->node_of_host.find(n.host);
+  if (it != impl_->node_of_host.end() && it->second == node) impl_->node_of_host.erase(it);
 }
 
 PullId SimGridPlatform::start_pull(NodeLinkId node, double bytes, PullCallback on_done) {
@@ -299,8 +348,10 @@ void SimGridPlatform::set_node_up(NodeLinkId node, bool up) {
   Impl& im = *impl_;
   sg4::Host* h = im.nodes.at(node).host;
   im.sync();
+  im.changing = true;
   if (up && !h->is_on()) h->turn_on();
   if (!up && h->is_on()) h->turn_off();
+  im.changing = false;
   im.sync();  // failures of transfers to it are reported at this instant
 }
 
@@ -314,6 +365,8 @@ std::string SimGridPlatform::host_name(NodeLinkId node) const {
 
 void SimGridPlatform::advance_to(Time t) { impl_->run_to(to_seconds(t)); }
 
-bool SimGridPlatform::busy() const { return impl_->active > 0; }
+bool SimGridPlatform::busy() const { return impl_->active > 0 || impl_->profiles; }
+
+void SimGridPlatform::set_node_listener(NodeListener listener) { impl_->listener = std::move(listener); }
 
 }  // namespace sim

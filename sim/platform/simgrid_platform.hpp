@@ -36,6 +36,7 @@ class SimGridPlatform final : public Platform, private CoSimulation {
   PullId start_pull(NodeLinkId node, double bytes, PullCallback on_done) override;
   bool cancel_pull(PullId id) override;
   void set_node_up(NodeLinkId node, bool up) override;
+  void set_node_listener(NodeListener listener) override;
   std::size_t active_pulls() const override;
   const char* backend() const override { return "simgrid"; }
 

@@ -42,6 +42,17 @@ World::World(WorldConfig config)
   if (config_.versions.size() >= kNoVersion) throw std::invalid_argument("world: too many model versions");
   if (config_.cluster.pools.empty()) throw std::invalid_argument("world: at least one node pool is needed");
 
+  // Nodes the platform itself takes down or up (SimGrid state profiles) fail and recover like any node.
+  platform_->set_node_listener([this](NodeLinkId link, bool up) {
+    for (std::uint32_t id = 0; id < nodes_.size(); ++id) {
+      if (nodes_[id].link != link || nodes_[id].state == NodeState::released) continue;
+      if (up)
+        node_repair(id);
+      else
+        node_fail(id, kTimeNever);
+      return;
+    }
+  });
   arrival_kind_ = sim_.add_handler(&World::on_arrival_event, this);
   completion_kind_ = sim_.add_handler(&World::on_completion_event, this);
   lifecycle_kind_ = sim_.add_handler(&World::on_lifecycle_event, this);

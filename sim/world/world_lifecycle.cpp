@@ -422,7 +422,7 @@ void World::node_fail(std::uint32_t node_id, Time repair_at) {
     terminate(id);  // free_slot sees the failed node and leaves the slot count alone
   }
   node.used_slots = 0;
-  sim_.call_at(repair_at, [this, node_id] { node_repair(node_id); });
+  if (repair_at != kTimeNever) sim_.call_at(repair_at, [this, node_id] { node_repair(node_id); });
   // The ReplicaSets replace what was lost, elsewhere if they can.
   std::sort(affected.begin(), affected.end());
   affected.erase(std::unique(affected.begin(), affected.end()), affected.end());
