@@ -46,7 +46,10 @@ PlatformSpec cm02() {
 std::string pulls_on(Platform& platform, Simulation& sim, bool fail_node0) {
   Log log;
   std::vector<NodeLinkId> nodes;
-  for (std::uint32_t i = 0; i < 5; ++i) nodes.push_back(platform.add_node(NodeSite{"cpu", "a", i, 25e9 / 8}));
+  for (std::uint32_t i = 0; i < 5; ++i) {
+    nodes.push_back(platform.add_node(NodeSite{"cpu", "a", i, 25e9 / 8}));
+    platform.set_node_power(nodes.back(), true);
+  }
   for (int i = 0; i < 4; ++i)
     platform.start_pull(nodes[static_cast<std::size_t>(i)], 1 * kGB,
                         [&, i](PullId, PullStatus s) { log.add(sim, static_cast<char>('a' + i), s); });
@@ -104,8 +107,9 @@ TEST_CASE("platform/simgrid: the default LV08 model is slower than max-min, as d
     spec.backend = PlatformBackend::simgrid;
     SimGridPlatform platform(sim, spec, 1 * kGB, 0, {PlatformPool{"cpu", "a", 1, 25e9 / 8}});
     Log log;
-    platform.start_pull(platform.add_node(NodeSite{"cpu", "a", 0, 25e9 / 8}), 1 * kGB,
-                        [&](PullId, PullStatus s) { log.add(sim, 'a', s); });
+    const NodeLinkId node = platform.add_node(NodeSite{"cpu", "a", 0, 25e9 / 8});
+    platform.set_node_power(node, true);
+    platform.start_pull(node, 1 * kGB, [&](PullId, PullStatus s) { log.add(sim, 'a', s); });
     sim.run_until(60 * kSecond);
     return log.text;
   });
@@ -279,4 +283,45 @@ strategies:
   // cpu-1's host goes down at 300 s: the world's node fails there, its replica is replaced, and the node
   // comes back at 400 s.
   CHECK_THAT(log, Catch::Contains("300.0 node1 failed") && Catch::Contains("400.0 node1 ready"));
+}
+
+namespace {
+
+/// 10 s idle, 20 s fully busy, 5 s off, 5 s idle at half load: 100 x 10 + 200 x 20 + 0 x 5 + 150 x 5.
+double energy_schedule(Platform& platform, Simulation& sim) {
+  NodeSite site{"cpu", "a", 0, 25e9 / 8, 100, 200};
+  const NodeLinkId node = platform.add_node(site);
+  platform.set_node_power(node, true);
+  sim.call_at(10 * kSecond, [&] { platform.set_node_load(node, 1.0); });
+  sim.call_at(30 * kSecond, [&] {
+    platform.set_node_load(node, 0);
+    platform.set_node_power(node, false);
+  });
+  sim.call_at(35 * kSecond, [&] {
+    platform.set_node_power(node, true);
+    platform.set_node_load(node, 0.5);
+  });
+  sim.run_until(40 * kSecond);
+  return platform.energy_joules();
+}
+
+}  // namespace
+
+TEST_CASE("platform/simgrid: energy of idle, busy and off periods on both backends", "[platform][simgrid]") {
+  const double expected = 100.0 * 10 + 200.0 * 20 + 0.0 * 5 + 150.0 * 5;
+  {
+    Simulation sim;
+    NativePlatform native(sim, 1 * kGB);
+    CHECK(energy_schedule(native, sim) == Approx(expected).epsilon(1e-12));
+  }
+  const std::string simgrid = run_in_child([] {
+    Simulation sim;
+    PlatformPool pool{"cpu", "a", 1, 25e9 / 8, 100, 200};
+    SimGridPlatform platform(sim, cm02(), 1 * kGB, 0, {pool});
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.9f", energy_schedule(platform, sim));
+    return std::string(buf);
+  });
+  // SimGrid's host energy plugin, with the pool's wattages on the generated hosts.
+  CHECK(std::stod(simgrid) == Approx(expected).epsilon(1e-9));
 }

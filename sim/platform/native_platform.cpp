@@ -1,6 +1,7 @@
 // Pull bookkeeping around the fair-share model and the one event that drives it.
 #include "sim/platform/native_platform.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <stdexcept>
@@ -82,6 +83,18 @@ void NativePlatform::set_node_link_capacity(NodeLinkId node, double bytes_per_se
   network_.set_link_capacity(sim_.now(), node_links_[node], bytes_per_second);
   reschedule();
 }
+
+NodeLinkId NativePlatform::add_node(const NodeSite& site) {
+  const NodeLinkId id = add_node_link(site.link_bytes_per_second);
+  energy_.add_node(id, site.idle_watts, site.busy_watts);
+  return id;
+}
+
+void NativePlatform::set_node_power(NodeLinkId node, bool on) { energy_.set_power(node, on, sim_.now()); }
+
+void NativePlatform::set_node_load(NodeLinkId node, double load) { energy_.set_load(node, load, sim_.now()); }
+
+double NativePlatform::energy_joules() { return energy_.joules(sim_.now()); }
 
 void NativePlatform::set_node_up(NodeLinkId node, bool up) {
   set_node_link_capacity(node, up ? node_capacity_.at(node) : 0.0);

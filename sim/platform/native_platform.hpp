@@ -13,6 +13,7 @@
 #include "sim/core/simulation.hpp"
 #include "sim/core/time.hpp"
 #include "sim/platform/fair_share.hpp"
+#include "sim/platform/linear_energy.hpp"
 #include "sim/platform/platform.hpp"
 
 namespace sim {
@@ -32,7 +33,6 @@ class NativePlatform final : public Platform {
   /// Adds one node's link to the registry; call once per node.
   NodeLinkId add_node_link(double bytes_per_second);
   NodeLinkId add_node_link() { return add_node_link(default_node_bytes_per_second_); }
-  NodeLinkId add_node(const NodeSite& site) override { return add_node_link(site.link_bytes_per_second); }
 
   /// Starts pulling `bytes` to `node`. `on_done` runs from the event loop at the exact completion time,
   /// never from inside start_pull (a zero-byte pull completes at the current time, after this returns).
@@ -48,6 +48,10 @@ class NativePlatform final : public Platform {
   /// Down: the node's link capacity drops to 0 (its pulls stall); up: back to the capacity it was added with.
   void set_node_up(NodeLinkId node, bool up) override;
   const char* backend() const override { return "native"; }
+  NodeLinkId add_node(const NodeSite& site) override;
+  void set_node_power(NodeLinkId node, bool on) override;
+  void set_node_load(NodeLinkId node, double load) override;
+  double energy_joules() override;
 
   double registry_bytes_per_second() const { return network_.link_capacity(registry_link_); }
   double node_link_bytes_per_second(NodeLinkId node) const;
@@ -89,6 +93,7 @@ class NativePlatform final : public Platform {
   std::uint16_t kind_;
   std::vector<LinkId> node_links_;
   std::vector<double> node_capacity_;  // as added, for set_node_up
+  LinearEnergy energy_;
   std::vector<Pull> pulls_;
   std::vector<std::uint32_t> free_pulls_;
   std::vector<std::uint32_t> pull_of_flow_;  // indexed by flow slot

@@ -37,6 +37,8 @@ struct NodeSite {
   std::string zone;
   std::uint32_t index = 0;  // 0, 1, ... within the pool, in the order nodes are added
   double link_bytes_per_second = 25e9 / 8;
+  double idle_watts = 0;  // drawn while powered; a node's power is linear in its load up to busy_watts
+  double busy_watts = 0;
 };
 
 class Platform {
@@ -61,6 +63,12 @@ class Platform {
   /// call comes from an event of the loop, at the instant of the change.
   using NodeListener = std::function<void(NodeLinkId, bool up)>;
   virtual void set_node_listener(NodeListener /*listener*/) {}
+  /// Energy. A node added is off (draws nothing); powered, it draws idle + (busy - idle) x load watts.
+  virtual void set_node_power(NodeLinkId node, bool on) = 0;
+  /// The busy fraction of a powered node, in [0, 1].
+  virtual void set_node_load(NodeLinkId node, double load) = 0;
+  /// Joules drawn by all nodes so far, up to the loop's clock.
+  virtual double energy_joules() = 0;
   /// Pulls started and not yet ended or cancelled.
   virtual std::size_t active_pulls() const = 0;
   /// "native" or "simgrid".
@@ -95,6 +103,8 @@ struct PlatformPool {
   std::string zone;
   int max_nodes = 1;
   double link_bytes_per_second = 25e9 / 8;
+  double idle_watts = 0;
+  double busy_watts = 0;
 };
 
 /// The platform a world runs on. `registry_bytes_per_second` and `registry_latency` describe the registry

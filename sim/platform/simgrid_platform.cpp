@@ -1,7 +1,9 @@
 // SimGrid co-simulation of transfers and host failures; see simgrid_platform.hpp.
 #include "sim/platform/simgrid_platform.hpp"
 
-#include <xbt/log.h>
+#include "sim/platform/linear_energy.hpp"
+
+#include <simgrid/plugins/energy.h>
 #include <simgrid/s4u.hpp>
 
 #include <algorithm>
@@ -49,6 +51,7 @@ struct SimGridPlatform::Impl {
     sg4::Host* host = nullptr;
     std::string pool;
     std::size_t host_index = 0;
+    sg4::ExecPtr load;  // the running execution that stands for the node's load
   };
   struct Ended {
     std::uint32_t slot;
@@ -82,6 +85,12 @@ struct SimGridPlatform::Impl {
   std::vector<Change> changes;
   std::uint16_t state_kind = 0;
   NodeListener listener;
+  bool plugin = false;  // SimGrid's host energy plugin measures the joules (generated platforms)
+  LinearEnergy energy;  // otherwise, the native model
+  std::set<sg4::Host*> node_hosts;
+  // Activities cancelled from outside run_until: SimGrid finishes them in its next step, so they must live
+  // until then.
+  std::vector<sg4::ActivityPtr> cancelled;
 
   static void on_state_event(void* self, const Event& e) {
     auto* impl = static_cast<Impl*>(self);
@@ -136,6 +145,7 @@ struct SimGridPlatform::Impl {
     ended.clear();
     engine().run_until(seconds);
     stop.clear();
+    cancelled.clear();
     // A node's state first, so that the world has dealt with the node before its transfers' failures.
     for (const Change& c : changes) sim.schedule(native_time(c.at), state_kind, c.node, c.up ? 1 : 0);
     changes.clear();
@@ -197,6 +207,9 @@ SimGridPlatform::SimGridPlatform(Simulation& sim, const PlatformSpec& spec, doub
   configure(spec);
   Impl& im = *impl_;
   if (spec.file.empty()) {
+    // The energy plugin reads the hosts' wattages when they are sealed: initialise it and set them first.
+    sg_host_energy_plugin_init();
+    im.plugin = true;
     sg4::NetZone* zone = sg4::create_star_zone("deploysim");
     im.registry = zone->create_host(spec.registry, 1e9);
     sg4::Link* reg_link = zone->create_link("registry-link", registry_bytes_per_second)
@@ -208,6 +221,10 @@ SimGridPlatform::SimGridPlatform(Simulation& sim, const PlatformSpec& spec, doub
       for (int i = 0; i < pool.max_nodes; ++i) {
         const std::string name = pool.name + "-" + std::to_string(i);
         sg4::Host* h = zone->create_host(name, 1e9);
+        char watts[64];
+        std::snprintf(watts, sizeof watts, "%.17g:%.17g", pool.idle_watts, pool.busy_watts);
+        h->set_property("wattage_per_state", watts);
+        h->set_property("wattage_off", "0");
         sg4::Link* l = zone->create_link(name + "-link", pool.link_bytes_per_second)->seal();
         zone->add_route(h->get_netpoint(), nullptr, nullptr, nullptr, {sg4::LinkInRoute(l)}, true);
         im.hosts_of_pool[pool.name].push_back(h);
@@ -238,7 +255,10 @@ SimGridPlatform::SimGridPlatform(Simulation& sim, const PlatformSpec& spec, doub
       }
     }
   }
-  for (auto& [name, hosts] : im.hosts_of_pool) im.host_in_use[name].assign(hosts.size(), false);
+  for (auto& [name, hosts] : im.hosts_of_pool) {
+    im.host_in_use[name].assign(hosts.size(), false);
+    im.node_hosts.insert(hosts.begin(), hosts.end());
+  }
   if (!spec.file.empty()) {
     // State profiles (state_file) make SimGrid turn hosts off and on by itself.
     std::ifstream in(spec.file);
@@ -246,6 +266,10 @@ SimGridPlatform::SimGridPlatform(Simulation& sim, const PlatformSpec& spec, doub
     im.profiles = text.find("state_file") != std::string::npos;
   }
   im.marker = sg4::Exec::init();
+  // Node hosts are off until a node is powered on them; off hosts draw wattage_off (0).
+  im.changing = true;
+  for (sg4::Host* h : im.node_hosts) h->turn_off();
+  im.changing = false;
   im.kind = sim.add_handler(&Impl::on_event, impl_.get());
   im.state_kind = sim.add_handler(&Impl::on_state_event, impl_.get());
   e.track_vetoed_activities(&im.stop);
@@ -270,6 +294,8 @@ SimGridPlatform::~SimGridPlatform() {
       impl_->slot_of.erase(p.comm.get());
       p.comm->cancel();
     }
+  for (auto& n : impl_->nodes)
+    if (n.load && n.load->get_state() == sg4::Activity::State::STARTED) n.load->cancel();
   if (g_live == impl_.get()) g_live = nullptr;
 }
 
@@ -289,6 +315,7 @@ NodeLinkId SimGridPlatform::add_node(const NodeSite& site) {
   node.host = hosts->second[node.host_index];
   impl_->nodes.push_back(node);
   const auto id = static_cast<NodeLinkId>(impl_->nodes.size() - 1);
+  impl_->energy.add_node(id, site.idle_watts, site.busy_watts);
   impl_->node_of_host[node.host] = id;
   return id;
 }
@@ -339,7 +366,10 @@ bool SimGridPlatform::cancel_pull(PullId id) {
   im.sync();
   sg4::CommPtr comm = p.comm;  // non-null: still running (ended transfers drop theirs)
   im.release(id.slot);
-  if (comm) comm->cancel();
+  if (comm) {
+    comm->cancel();
+    im.cancelled.push_back(comm);
+  }
   im.sync();  // the others' shares change now
   return true;
 }
@@ -368,5 +398,46 @@ void SimGridPlatform::advance_to(Time t) { impl_->run_to(to_seconds(t)); }
 bool SimGridPlatform::busy() const { return impl_->active > 0 || impl_->profiles; }
 
 void SimGridPlatform::set_node_listener(NodeListener listener) { impl_->listener = std::move(listener); }
+
+void SimGridPlatform::set_node_power(NodeLinkId node, bool on) {
+  Impl& im = *impl_;
+  Impl::Node& n = im.nodes.at(node);
+  im.energy.set_power(node, on, im.sim.now());
+  im.sync();
+  im.changing = true;
+  if (on && !n.host->is_on()) n.host->turn_on();
+  if (!on && n.host->is_on()) n.host->turn_off();
+  im.changing = false;
+  im.sync();
+}
+
+void SimGridPlatform::set_node_load(NodeLinkId node, double load) {
+  Impl& im = *impl_;
+  Impl::Node& n = im.nodes.at(node);
+  load = std::clamp(load, 0.0, 1.0);
+  im.energy.set_load(node, load, im.sim.now());
+  im.sync();
+  if (n.load) {
+    if (n.load->get_state() == sg4::Activity::State::STARTED) n.load->cancel();
+    im.cancelled.push_back(std::move(n.load));
+  }
+  if (load > 0 && n.host->is_on()) {
+    // An execution that never ends, bounded to `load` of the host's speed: the plugin's linear model then
+    // sees that load.
+    n.load =
+        sg4::Exec::init()->set_host(n.host)->set_flops_amount(1e30)->set_bound(load * n.host->get_speed());
+    n.load->start();
+  }
+  im.sync();
+}
+
+double SimGridPlatform::energy_joules() {
+  Impl& im = *impl_;
+  if (!im.plugin) return im.energy.joules(im.sim.now());
+  im.sync();
+  double joules = 0;
+  for (sg4::Host* h : im.node_hosts) joules += sg_host_get_consumed_energy(h);
+  return joules;
+}
 
 }  // namespace sim

@@ -37,6 +37,12 @@ class SimGridPlatform final : public Platform, private CoSimulation {
   bool cancel_pull(PullId id) override;
   void set_node_up(NodeLinkId node, bool up) override;
   void set_node_listener(NodeListener listener) override;
+  /// Powering a node turns its host on or off; its load runs as an execution bounded to that share of the
+  /// host's speed. With a generated platform SimGrid's host energy plugin measures the joules (the hosts
+  /// carry the pools' wattages); with a platform file, the native linear model does.
+  void set_node_power(NodeLinkId node, bool on) override;
+  void set_node_load(NodeLinkId node, double load) override;
+  double energy_joules() override;
   std::size_t active_pulls() const override;
   const char* backend() const override { return "simgrid"; }
 

@@ -26,7 +26,8 @@ namespace {
 std::vector<PlatformPool> platform_pools(const ClusterSpec& cluster) {
   std::vector<PlatformPool> out;
   for (const PoolSpec& p : cluster.pools)
-    out.push_back(PlatformPool{p.name, p.zone, std::max(p.nodes, p.max_nodes), p.node_link_bytes_per_second});
+    out.push_back(PlatformPool{p.name, p.zone, std::max(p.nodes, p.max_nodes), p.node_link_bytes_per_second,
+                               p.idle_watts, p.busy_watts});
   return out;
 }
 
@@ -273,18 +274,17 @@ void World::account() {
   for (const Node& node : nodes_)
     if (node.state != NodeState::released) price += pools_[node.pool].spec.price_per_hour;
   node_seconds_cost_ += price * dt_s / 3600.0;
-  energy_joules_ += idle_watts_powered_ * dt_s;
   accounted_until_ = t;
 }
 
 double World::energy_joules_so_far() {
-  account();
-  return energy_joules_;
+  // The platform integrates the nodes' idle power; requests add their busy share here.
+  return platform_->energy_joules() + busy_joules_;
 }
 
 double World::cost_so_far() {
   account();
-  return node_seconds_cost_ + energy_joules_ / 3.6e6 * config_.cluster.price_per_kwh;
+  return node_seconds_cost_ + energy_joules_so_far() / 3.6e6 * config_.cluster.price_per_kwh;
 }
 
 void World::flush_rewards() {

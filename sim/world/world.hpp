@@ -304,9 +304,8 @@ class World {
 
   int billed_nodes_ = 0;
   int powered_nodes_ = 0;
-  double idle_watts_powered_ = 0;
   double node_seconds_cost_ = 0;  // money from node-hours
-  double energy_joules_ = 0;
+  double busy_joules_ = 0;        // busy power above idle of the requests served
   Time accounted_until_ = 0;
 };
 

@@ -306,6 +306,8 @@ std::uint32_t World::add_node(std::uint32_t pool_id, NodeState state) {
   site.zone = pool.spec.zone;
   site.index = node.ordinal;
   site.link_bytes_per_second = pool.spec.node_link_bytes_per_second;
+  site.idle_watts = pool.spec.idle_watts;
+  site.busy_watts = pool.spec.busy_watts;
   node.link = platform_->add_node(site);
   node.image_cached.assign(config_.versions.size(), 0);
   nodes_.push_back(std::move(node));
@@ -331,12 +333,13 @@ void World::set_node_state(std::uint32_t node_id, NodeState s) {
     if (st != NodeState::released) billed_nodes_ += d;
     if (st == NodeState::provisioning || st == NodeState::ready) {
       powered_nodes_ += d;
-      idle_watts_powered_ += d * pool.spec.idle_watts;
     }
   };
   adjust(from, -1);
   adjust(s, +1);
   node.state = s;
+  const auto powered = [](NodeState st) { return st == NodeState::provisioning || st == NodeState::ready; };
+  if (powered(from) != powered(s)) platform_->set_node_power(node.link, powered(s));
   if (from != NodeState::released || s != NodeState::released)
     for (WorldObserver* o : observers_) o->on_node_state(node_id, from, s, now());
 }

@@ -166,8 +166,8 @@ void World::handle_completion(const Event& e) {
   // Busy power above idle, spread over the node's slots and the replica's concurrency.
   const PoolSpec& pool = pools_[nodes_[rep.node].pool].spec;
   if (pool.busy_watts > pool.idle_watts) {
-    energy_joules_ += (pool.busy_watts - pool.idle_watts) * to_seconds(now() - r.service_start) /
-                      (static_cast<double>(pool.slots) * rep.concurrency);
+    busy_joules_ += (pool.busy_watts - pool.idle_watts) * to_seconds(now() - r.service_start) /
+                    (static_cast<double>(pool.slots) * rep.concurrency);
   }
 
   const ModelVersionSpec& spec = config_.versions[r.version];
