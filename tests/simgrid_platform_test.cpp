@@ -325,3 +325,29 @@ TEST_CASE("platform/simgrid: energy of idle, busy and off periods on both backen
   // SimGrid's host energy plugin, with the pool's wattages on the generated hosts.
   CHECK(std::stod(simgrid) == Approx(expected).epsilon(1e-9));
 }
+
+TEST_CASE("platform/simgrid: pulls across zones share the registry link max-min fairly",
+          "[platform][simgrid]") {
+  // Pulls of 1 GB to a-0, a-1 and b-0 at once. b-0's path has the 0.25 GB/s WAN link: it gets 0.25 GB/s and
+  // the two in zone a share the rest of the registry's 1.25 GB/s, 0.5 GB/s each, so they end at 2 s; then
+  // b-0 keeps 0.25 GB/s (its WAN link) and ends at 4 s.
+  const std::string log = run_in_child([] {
+    Simulation sim;
+    PlatformSpec spec = cm02();
+    spec.tcp_window = 0;
+    spec.file = std::string(DEPLOYSIM_SOURCE_DIR) + "/tests/data/platforms/zones.xml";
+    SimGridPlatform platform(sim, spec, 1 * kGB, 0,
+                             {PlatformPool{"a", "a", 2, 25e9 / 8}, PlatformPool{"b", "b", 2, 25e9 / 8}});
+    Log out;
+    const char* tags = "xyz";
+    const NodeSite sites[] = {{"a", "a", 0}, {"a", "a", 1}, {"b", "b", 0}};
+    for (int i = 0; i < 3; ++i) {
+      const NodeLinkId node = platform.add_node(sites[i]);
+      platform.set_node_power(node, true);
+      platform.start_pull(node, 1 * kGB, [&, i](PullId, PullStatus s) { out.add(sim, tags[i], s); });
+    }
+    sim.run_until(60 * kSecond);
+    return out.text;
+  });
+  CHECK(log == "x:2.000000:done\ny:2.000000:done\nz:4.000000:done\n");
+}
