@@ -87,7 +87,7 @@ TEST_CASE("platform/simgrid: the co-simulation stops exactly at completions and 
   CHECK(simgrid_pulls(false) == expected);
 }
 
-TEST_CASE("platform/simgrid: a node that fails mid-pull fails its transfer; the others speed up",
+TEST_CASE("platform/simgrid: a node that fails mid-pull fails its transfer and the others speed up",
           "[platform][simgrid]") {
   // At 1 s each pull has 0.25 GB; node 0's fails, the other three share 1 GB/s: 0.75 GB more each takes
   // 2.25 s, but the fifth joins at 2 s. Until 2 s: 1/3 GB/s each (0.333 GB more); then four flows at
