@@ -12,10 +12,11 @@ deps:
 	@tools/bootstrap.sh
 
 $(BUILD)/CMakeCache.txt: | deps
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DPython_EXECUTABLE=/usr/bin/python3 $(CMAKE_FLAGS)
 
 build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
+	/usr/bin/python3 tools/register_python.py $(BUILD)/python
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

@@ -6,6 +6,7 @@ packages=(
   build-essential cmake pkg-config
   catch2 libboost-dev libeigen3-dev libbenchmark-dev libfmt-dev libsimgrid-dev
   libyaml-cpp-dev libcli11-dev nlohmann-json3-dev
+  pybind11-dev python3-pybind11 python3-numpy python3-pandas python3-yaml python3-tqdm python3-pytest
   chromium
 )
 

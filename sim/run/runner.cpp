@@ -180,7 +180,14 @@ RunSet run_scenario(const Scenario& input, const StrategyRegistry& registry, con
       }
       std::lock_guard<std::mutex> lock(mutex);
       ++done;
-      if (options.progress) options.progress(done, total);
+      if (!options.progress) continue;
+      try {
+        // The progress callback may also stop the runs (Python's Ctrl-C): its exception ends them all.
+        options.progress(done, total);
+      } catch (...) {
+        if (!failure) failure = std::current_exception();
+        return;
+      }
     }
   };
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());

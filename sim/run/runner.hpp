@@ -18,7 +18,8 @@ struct RunOptions {
   std::optional<std::uint64_t> seed;  // overrides the scenario's
   std::vector<std::string> only;      // strategy labels or names to run; empty: all
   std::string baseline;  // label for paired differences; empty: "none" if present, else the first
-  /// Called after each finished run with (done, total); from worker threads, serialised by the runner.
+  /// Called after each finished run with (done, total); from worker threads, serialised by the runner. An
+  /// exception it throws stops the remaining runs and is rethrown by run_scenario.
   std::function<void(std::size_t, std::size_t)> progress;
 };
 

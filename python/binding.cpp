@@ -1,0 +1,117 @@
+// deploysim._core: the one binding file. It exposes loading a scenario, running it with the GIL released,
+// and the run set's outputs in the CLI's own formats; the pure-Python package `deploysim` builds on it.
+#include <pybind11/functional.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "cli/outputs.hpp"
+#include "cli/report.hpp"
+#include "sim/run/runner.hpp"
+#include "sim/scenario/scenario.hpp"
+#include "strategies/registry.hpp"
+
+namespace py = pybind11;
+
+namespace {
+
+/// Python's Ctrl-C, seen between runs: stops run_scenario, and becomes KeyboardInterrupt again.
+struct Interrupted : std::exception {
+  const char* what() const noexcept override { return "interrupted"; }
+};
+
+sim::Scenario load(const std::string& path) {
+  return sim::load_scenario(path, sim::StrategyRegistry::builtin().schemas());
+}
+
+sim::Scenario parse(const std::string& text, const std::string& source) {
+  return sim::parse_scenario(text, source, sim::StrategyRegistry::builtin().schemas());
+}
+
+sim::RunSet run(const sim::Scenario& scenario, std::optional<int> replications, std::optional<std::uint64_t> seed,
+                std::vector<std::string> strategies, int jobs, std::string baseline,
+                std::optional<py::function> progress) {
+  sim::RunOptions options;
+  options.jobs = jobs;
+  options.replications = replications;
+  options.seed = seed;
+  options.only = std::move(strategies);
+  options.baseline = std::move(baseline);
+  options.progress = [&progress](std::size_t done, std::size_t total) {
+    py::gil_scoped_acquire gil;
+    if (PyErr_CheckSignals() != 0) throw Interrupted();
+    if (progress) (*progress)(done, total);
+  };
+  py::gil_scoped_release release;
+  return sim::run_scenario(scenario, sim::StrategyRegistry::builtin(), options);
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "deploysim's C++ core; use the `deploysim` package instead.";
+
+  static py::exception<sim::ScenarioError> scenario_error(m, "ScenarioError", PyExc_ValueError);
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const sim::ScenarioError& e) {
+      py::list issues;
+      for (const sim::ScenarioIssue& i : e.issues()) {
+        py::dict d;
+        d["file"] = i.file;
+        d["line"] = i.line;
+        d["column"] = i.column;
+        d["key"] = i.path;
+        d["message"] = i.message;
+        issues.append(d);
+      }
+      py::object err = py::reinterpret_borrow<py::object>(scenario_error.ptr())(py::str(e.what()));
+      err.attr("issues") = issues;
+      PyErr_SetObject(scenario_error.ptr(), err.ptr());
+    } catch (const Interrupted&) {
+      PyErr_SetNone(PyExc_KeyboardInterrupt);
+    }
+  });
+
+  py::class_<sim::Scenario>(m, "Scenario", "A validated scenario.")
+      .def_readonly("name", &sim::Scenario::name)
+      .def_readonly("description", &sim::Scenario::description)
+      .def_readonly("replications", &sim::Scenario::replications)
+      .def_readonly("seed", &sim::Scenario::seed)
+      .def_property_readonly(
+          "strategies",
+          [](const sim::Scenario& s) {
+            std::vector<std::string> labels;
+            for (const sim::StrategySpec& x : s.strategies) labels.push_back(x.label);
+            return labels;
+          },
+          "The strategy labels, in scenario order.");
+
+  m.def("load", &load, py::arg("path"), "Loads and validates a scenario file.");
+  m.def("parse", &parse, py::arg("text"), py::arg("source"),
+        "Validates scenario YAML text; `source` names it in errors and anchors relative paths.");
+
+  py::class_<sim::RunSet>(m, "RunSet", "Every run of a scenario and their summary.")
+      .def("table", &sim::format_table, "The side-by-side table the CLI prints.")
+      .def("summary_json", &sim::summary_json)
+      .def("summary_csv", &sim::summary_csv)
+      .def("results_csv", &sim::results_csv)
+      .def("timeseries_csv", &sim::timeseries_csv)
+      .def("marks_csv", &sim::marks_csv)
+      .def("report_html", &sim::render_report, "The self-contained HTML report.")
+      .def(
+          "write", [](const sim::RunSet& s, const std::string& dir, bool charts) { sim::write_outputs(s, dir, charts); },
+          py::arg("directory"), py::arg("charts") = false,
+          "Writes the CLI's output files (and with charts, the SVG charts) into `directory`.");
+
+  m.def("run", &run, py::arg("scenario"), py::arg("replications") = py::none(), py::arg("seed") = py::none(),
+        py::arg("strategies") = std::vector<std::string>{}, py::arg("jobs") = 0, py::arg("baseline") = "",
+        py::arg("progress") = py::none(),
+        "Runs every strategy x replication on `jobs` threads (0: all cores) with the GIL released; Ctrl-C "
+        "stops between runs. `progress(done, total)` is called after each run.");
+}
