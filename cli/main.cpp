@@ -1,8 +1,11 @@
 // The deploysim command: run, validate and list strategies. A thin front end over sim/ and strategies/.
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -92,7 +95,25 @@ void list_strategies(const StrategyRegistry& registry, const std::string& name) 
 
 }  // namespace
 
+/// `deploysim sweep ...` is the Python package's sweep (one implementation, with its store and executors):
+/// the rest of the command line goes to `/usr/bin/python3 -m deploysim sweep`, with the build's package first
+/// on the path.
+int run_sweep(int argc, char** argv) {
+  std::vector<std::string> args = {"python3", "-m", "deploysim", "sweep"};
+  for (int i = 2; i < argc; ++i) args.emplace_back(argv[i]);
+  std::vector<char*> cargs;
+  for (std::string& a : args) cargs.push_back(a.data());
+  cargs.push_back(nullptr);
+  const char* old = std::getenv("PYTHONPATH");
+  const std::string path = std::string(DEPLOYSIM_PYTHON_DIR) + (old && *old ? ":" + std::string(old) : "");
+  ::setenv("PYTHONPATH", path.c_str(), 1);
+  ::execv("/usr/bin/python3", cargs.data());
+  std::fprintf(stderr, "error: cannot run /usr/bin/python3 for deploysim sweep: %s\n", std::strerror(errno));
+  return 1;
+}
+
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "sweep") return run_sweep(argc, argv);
   CLI::App app{"deploysim: simulate ML model deployment strategies and compare what they cost."};
   app.set_version_flag("--version", std::string("deploysim 0.1.0"));
   app.require_subcommand(1);
@@ -106,6 +127,8 @@ int main(int argc, char** argv) {
   bool json = false;
   bool charts = false;
   std::string baseline;
+  app.add_subcommand(
+      "sweep", "Sweep parameters over many runs (the Python package's sweep; 'deploysim sweep --help')");
   CLI::App* run = app.add_subcommand("run", "Run every strategy of a scenario and compare them");
   run->add_option("scenario", scenario_path, "Scenario YAML file")->required()->check(CLI::ExistingFile);
   CLI::Option* output_opt =

@@ -11,6 +11,8 @@
 
 #include "cli/outputs.hpp"
 #include "cli/report.hpp"
+#include "sim/monitor/stats.hpp"
+#include "sim/run/result_codec.hpp"
 #include "sim/run/runner.hpp"
 #include "sim/scenario/scenario.hpp"
 #include "strategies/registry.hpp"
@@ -32,9 +34,9 @@ sim::Scenario parse(const std::string& text, const std::string& source) {
   return sim::parse_scenario(text, source, sim::StrategyRegistry::builtin().schemas());
 }
 
-sim::RunSet run(const sim::Scenario& scenario, std::optional<int> replications, std::optional<std::uint64_t> seed,
-                std::vector<std::string> strategies, int jobs, std::string baseline,
-                std::optional<py::function> progress) {
+sim::RunSet run(const sim::Scenario& scenario, std::optional<int> replications,
+                std::optional<std::uint64_t> seed, std::vector<std::string> strategies, int jobs,
+                std::string baseline, std::optional<py::function> progress) {
   sim::RunOptions options;
   options.jobs = jobs;
   options.replications = replications;
@@ -48,6 +50,28 @@ sim::RunSet run(const sim::Scenario& scenario, std::optional<int> replications, 
   };
   py::gil_scoped_release release;
   return sim::run_scenario(scenario, sim::StrategyRegistry::builtin(), options);
+}
+
+/// Every strategy of one replication, with extra cost against the no-release cost of that replication: the
+/// unit of work of a sweep. Each result is encode_run_result's exact JSON.
+std::vector<std::string> run_replication(const sim::Scenario& scenario, std::uint64_t replication) {
+  py::gil_scoped_release release;
+  const sim::StrategyRegistry& registry = sim::StrategyRegistry::builtin();
+  std::vector<sim::RunResult> runs;
+  std::optional<double> baseline;
+  for (std::size_t i = 0; i < scenario.strategies.size(); ++i) {
+    runs.push_back(sim::run_one(scenario, i, replication, registry));
+    const sim::StrategyInfo* info = registry.find(scenario.strategies[i].name);
+    if (info && !info->releases && !baseline) baseline = runs.back().metrics.cost;
+  }
+  if (!baseline) baseline = sim::baseline_cost(scenario, replication);
+  std::vector<std::string> out;
+  for (sim::RunResult& r : runs) {
+    r.extra_cost = r.metrics.cost - *baseline;  // as run_scenario computes it
+    r.timeseries.clear();                       // a sweep keeps the metrics; runs keep their series
+    out.push_back(sim::encode_run_result(r));
+  }
+  return out;
 }
 
 }  // namespace
@@ -105,9 +129,22 @@ PYBIND11_MODULE(_core, m) {
       .def("marks_csv", &sim::marks_csv)
       .def("report_html", &sim::render_report, "The self-contained HTML report.")
       .def(
-          "write", [](const sim::RunSet& s, const std::string& dir, bool charts) { sim::write_outputs(s, dir, charts); },
+          "write",
+          [](const sim::RunSet& s, const std::string& dir, bool charts) {
+            sim::write_outputs(s, dir, charts);
+          },
           py::arg("directory"), py::arg("charts") = false,
           "Writes the CLI's output files (and with charts, the SVG charts) into `directory`.");
+
+  m.def(
+      "mean_ci",
+      [](const std::vector<double>& values) {
+        const sim::ConfidenceInterval ci = sim::mean_ci(values, 0.95);
+        return std::make_pair(ci.mean, ci.half_width);
+      },
+      py::arg("values"), "Mean and 95% Student-t half-width of at least two values.");
+  m.def("run_replication", &run_replication, py::arg("scenario"), py::arg("replication"),
+        "Runs every strategy for one replication (GIL released); JSON results with extra_cost.");
 
   m.def("run", &run, py::arg("scenario"), py::arg("replications") = py::none(), py::arg("seed") = py::none(),
         py::arg("strategies") = std::vector<std::string>{}, py::arg("jobs") = 0, py::arg("baseline") = "",

@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, Union
 
 from . import _core
 
-__all__ = ["Scenario", "ScenarioError", "Result", "load", "run", "apply_overrides"]
+__all__ = ["Scenario", "ScenarioError", "Result", "load", "run", "apply_overrides", "sweep", "summarise"]
 
 ScenarioError = _core.ScenarioError
 
@@ -59,7 +59,7 @@ class Scenario:
         if not overrides:
             return self
         document = apply_overrides(self.document, overrides)
-        return _from_document(document, f"{self.source} (with overrides)", self.source)
+        return _from_document(document, f"{self.source} (with overrides)")
 
     def __repr__(self) -> str:
         return f"<deploysim.Scenario {self.name!r} from {self.source}: {', '.join(self.strategies)}>"
@@ -71,10 +71,11 @@ def _yaml():
     return yaml
 
 
-def _from_document(document: dict, source: str, anchor: Optional[str] = None) -> Scenario:
+def _from_document(document: dict, source: str) -> Scenario:
     text = _yaml().safe_dump(document, sort_keys=False)
-    # The loader resolves relative paths (traces, platform files) against the directory of `anchor`.
-    core = _core.parse(text, anchor if anchor else source)
+    # Errors name `source`; the loader resolves relative paths (traces, platform files) against its
+    # directory, which "PATH (with overrides)" keeps.
+    core = _core.parse(text, source)
     return Scenario(document, source, core)
 
 
@@ -84,7 +85,7 @@ def load(scenario: Union[str, os.PathLike, Mapping[str, Any]]) -> Scenario:
     Raises ScenarioError (a ValueError) listing every problem with its location and key.
     """
     if isinstance(scenario, Mapping):
-        return _from_document(copy.deepcopy(dict(scenario)), "<dict>", os.path.join(os.getcwd(), "<dict>"))
+        return _from_document(copy.deepcopy(dict(scenario)), os.path.join(os.getcwd(), "<dict>"))
     path = os.fspath(scenario)
     core = _core.load(path)  # errors name the file, with its own line numbers
     with open(path, encoding="utf-8") as f:
@@ -266,3 +267,6 @@ def _progress(progress):
     if callable(progress):
         return progress
     raise ValueError(f"progress must be True, False or a callable(done, total), got {progress!r}")
+
+
+from .sweep import summarise, sweep  # noqa: E402  (sweep builds on the names above)
