@@ -96,7 +96,8 @@ def load(scenario: Union[str, os.PathLike, Mapping[str, Any]]) -> Scenario:
 def apply_overrides(document: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict:
     """A copy of a scenario document with values set by dotted key paths.
 
-    "traffic.rate" sets document["traffic"]["rate"]. Under `strategies`, the next part names an entry by its
+    "traffic.rate" sets document["traffic"]["rate"]; a number indexes a list ("cluster.pools.0.nodes"). Under
+    `strategies`, the next part names an entry by its
     label or strategy name: "strategies.canary.steps" sets the `steps` of the canary entry (a bare entry
     such as `- none` becomes a map first). Missing maps on the way are created; the scenario is validated
     again afterwards, so a wrong key is reported like any scenario error.
@@ -117,6 +118,10 @@ def apply_overrides(document: Mapping[str, Any], overrides: Mapping[str, Any]) -
                 node = _strategy_entry(entries, parts[i + 1], path)
                 i += 2
                 continue
+            if isinstance(node, list):
+                node = node[_list_index(node, part, path)]
+                i += 1
+                continue
             if not isinstance(node, dict):
                 raise KeyError(f"override {path!r}: {'.'.join(parts[:i])} is not a map")
             child = node.get(part)
@@ -126,10 +131,23 @@ def apply_overrides(document: Mapping[str, Any], overrides: Mapping[str, Any]) -
             i += 1
         if i >= len(parts):
             raise KeyError(f"override {path!r}: name a parameter of the strategy, e.g. {path}.PARAM")
+        if isinstance(node, list):
+            node[_list_index(node, parts[-1], path)] = value
+            continue
         if not isinstance(node, dict):
             raise KeyError(f"override {path!r}: {'.'.join(parts[:-1])} is not a map")
         node[parts[-1]] = value
     return result
+
+
+def _list_index(items: list, part: str, path: str) -> int:
+    try:
+        index = int(part)
+    except ValueError:
+        raise KeyError(f"override {path!r}: {part!r} is not an index into a list of {len(items)}") from None
+    if not 0 <= index < len(items):
+        raise KeyError(f"override {path!r}: index {index} is outside a list of {len(items)}")
+    return index
 
 
 def _strategy_entry(entries: list, name: str, path: str) -> dict:

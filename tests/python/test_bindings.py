@@ -60,6 +60,13 @@ def test_overrides_reach_any_key():
     assert base.document["traffic"]["rate"] == "100/s"
 
 
+def test_overrides_index_lists():
+    doc = deploysim.apply_overrides(deploysim.load(TINY).document, {"cluster.pools.0.nodes": 5})
+    assert doc["cluster"]["pools"][0]["nodes"] == 5
+    with pytest.raises(KeyError, match="index 3 is outside a list of 1"):
+        deploysim.apply_overrides(doc, {"cluster.pools.3.nodes": 5})
+
+
 def test_override_errors():
     with pytest.raises(KeyError, match="no strategy 'canary' in the scenario .strategies: none, recreate, rolling"):
         deploysim.run(TINY, overrides={"strategies.canary.steps": []})
