@@ -7,6 +7,7 @@ packages=(
   catch2 libboost-dev libeigen3-dev libbenchmark-dev libfmt-dev libsimgrid-dev
   libyaml-cpp-dev libcli11-dev nlohmann-json3-dev
   pybind11-dev python3-pybind11 python3-numpy python3-pandas python3-yaml python3-tqdm python3-pytest
+  python3-matplotlib python3-distributed python3-nbclient python3-nbformat python3-ipykernel
   chromium
 )
 
