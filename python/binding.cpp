@@ -4,6 +4,9 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <atomic>
+#include <chrono>
+#include <future>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -21,11 +24,6 @@ namespace py = pybind11;
 
 namespace {
 
-/// Python's Ctrl-C, seen between runs: stops run_scenario, and becomes KeyboardInterrupt again.
-struct Interrupted : std::exception {
-  const char* what() const noexcept override { return "interrupted"; }
-};
-
 sim::Scenario load(const std::string& path) {
   return sim::load_scenario(path, sim::StrategyRegistry::builtin().schemas());
 }
@@ -37,19 +35,48 @@ sim::Scenario parse(const std::string& text, const std::string& source) {
 sim::RunSet run(const sim::Scenario& scenario, std::optional<int> replications,
                 std::optional<std::uint64_t> seed, std::vector<std::string> strategies, int jobs,
                 std::string baseline, std::optional<py::function> progress) {
+  std::atomic<bool> cancel{false};
   sim::RunOptions options;
   options.jobs = jobs;
   options.replications = replications;
   options.seed = seed;
   options.only = std::move(strategies);
   options.baseline = std::move(baseline);
-  options.progress = [&progress](std::size_t done, std::size_t total) {
-    py::gil_scoped_acquire gil;
-    if (PyErr_CheckSignals() != 0) throw Interrupted();
-    if (progress) (*progress)(done, total);
-  };
-  py::gil_scoped_release release;
-  return sim::run_scenario(scenario, sim::StrategyRegistry::builtin(), options);
+  options.cancel = &cancel;
+  if (progress) {
+    options.progress = [&progress](std::size_t done, std::size_t total) {
+      py::gil_scoped_acquire gil;
+      (*progress)(done, total);
+    };
+  }
+  // The runs go to a thread of their own; this (Python's) thread waits with the GIL released and looks for
+  // Ctrl-C ten times a second, which only the main thread can see. A signal raises the cancel flag, which
+  // stops the runs in progress within a few thousand events.
+  std::future<sim::RunSet> result = std::async(std::launch::async, [&] {
+    return sim::run_scenario(scenario, sim::StrategyRegistry::builtin(), options);
+  });
+  bool interrupted = false;
+  {
+    py::gil_scoped_release release;
+    while (result.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
+      py::gil_scoped_acquire gil;
+      if (PyErr_CheckSignals() != 0) {
+        interrupted = true;
+        cancel = true;
+        py::gil_scoped_release wait;
+        result.wait();
+        break;
+      }
+    }
+  }
+  if (interrupted) {
+    try {
+      result.get();
+    } catch (const sim::Interrupted&) {
+    }
+    throw py::error_already_set();  // the KeyboardInterrupt PyErr_CheckSignals set
+  }
+  return result.get();
 }
 
 /// Every strategy of one replication, with extra cost against the no-release cost of that replication: the
@@ -97,7 +124,7 @@ PYBIND11_MODULE(_core, m) {
       py::object err = py::reinterpret_borrow<py::object>(scenario_error.ptr())(py::str(e.what()));
       err.attr("issues") = issues;
       PyErr_SetObject(scenario_error.ptr(), err.ptr());
-    } catch (const Interrupted&) {
+    } catch (const sim::Interrupted&) {
       PyErr_SetNone(PyExc_KeyboardInterrupt);
     }
   });
@@ -150,5 +177,5 @@ PYBIND11_MODULE(_core, m) {
         py::arg("strategies") = std::vector<std::string>{}, py::arg("jobs") = 0, py::arg("baseline") = "",
         py::arg("progress") = py::none(),
         "Runs every strategy x replication on `jobs` threads (0: all cores) with the GIL released; Ctrl-C "
-        "stops between runs. `progress(done, total)` is called after each run.");
+        "stops the runs within a few thousand events. `progress(done, total)` is called after each run.");
 }

@@ -69,6 +69,10 @@ bool Simulation::step() {
 void Simulation::run_until(Time end) {
   stopped_ = false;
   while (!stopped_) {
+    if (interrupt_ && (++poll_ & 4095u) == 0 && interrupt_->load(std::memory_order_relaxed)) {
+      interrupted_ = stopped_ = true;
+      return;
+    }
     catch_up(end);
     if (calendar_.empty() || calendar_.peek().time > end) break;
     const Event e = calendar_.pop();

@@ -6,6 +6,7 @@
 // cancelled; cancellation everywhere is lazy, by generation counters.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -64,6 +65,10 @@ class Simulation {
   bool step();
   void stop() { stopped_ = true; }
   bool stopped() const { return stopped_; }
+  /// A flag another thread may raise to stop run_until early (polled every few thousand events); after
+  /// that, interrupted() is true and the clock stays where the run stopped.
+  void set_interrupt(const std::atomic<bool>* flag) { interrupt_ = flag; }
+  bool interrupted() const { return interrupted_; }
 
   Time now() const { return now_; }
   Rng& rng(Stream s) { return streams_[s]; }
@@ -92,6 +97,9 @@ class Simulation {
   Calendar calendar_;
   Time now_ = 0;
   bool stopped_ = false;
+  bool interrupted_ = false;
+  const std::atomic<bool>* interrupt_ = nullptr;
+  std::uint32_t poll_ = 0;
   CoSimulation* cosim_ = nullptr;
   /// Lets a busy co-simulation catch up to the next event (at most `end`); it may schedule earlier ones.
   void catch_up(Time end) {

@@ -52,7 +52,7 @@ bool isolated(const Scenario& scenario) {
 }
 
 RunResult run_here(const Scenario& scenario, std::size_t strategy_index, std::uint64_t replication,
-                   const StrategyRegistry& registry) {
+                   const StrategyRegistry& registry, const std::atomic<bool>* cancel) {
   const StrategySpec& spec = scenario.strategies.at(strategy_index);
   const StrategyInfo* info = registry.find(spec.name);
   if (!info) throw std::invalid_argument("unknown strategy '" + spec.name + "'");
@@ -73,7 +73,9 @@ RunResult run_here(const Scenario& scenario, std::size_t strategy_index, std::ui
                                         &scenario.analysis_templates);
     for (Time t : scenario.release.promotions) control->promote_at(t);
   }
+  world.sim().set_interrupt(cancel);
   world.run_until(scenario.duration);
+  if (world.sim().interrupted()) throw Interrupted();
 
   RunResult r;
   r.strategy = spec.label;
@@ -85,27 +87,30 @@ RunResult run_here(const Scenario& scenario, std::size_t strategy_index, std::ui
   return r;
 }
 
-double baseline_cost_here(const Scenario& scenario, std::uint64_t replication) {
+double baseline_cost_here(const Scenario& scenario, std::uint64_t replication,
+                          const std::atomic<bool>* cancel) {
   World world(world_config(scenario, replication));
   deploy_stable(world, scenario, world.version_id(scenario.release.stable));
+  world.sim().set_interrupt(cancel);
   world.run_until(scenario.duration);
+  if (world.sim().interrupted()) throw Interrupted();
   return world.cost_so_far();
 }
 
 }  // namespace
 
 RunResult run_one(const Scenario& scenario, std::size_t strategy_index, std::uint64_t replication,
-                  const StrategyRegistry& registry) {
-  if (!isolated(scenario)) return run_here(scenario, strategy_index, replication, registry);
+                  const StrategyRegistry& registry, const std::atomic<bool>* cancel) {
+  if (!isolated(scenario)) return run_here(scenario, strategy_index, replication, registry, cancel);
   return decode_run_result(run_in_child(
-      [&] { return encode_run_result(run_here(scenario, strategy_index, replication, registry)); }));
+      [&] { return encode_run_result(run_here(scenario, strategy_index, replication, registry, nullptr)); }));
 }
 
-double baseline_cost(const Scenario& scenario, std::uint64_t replication) {
-  if (!isolated(scenario)) return baseline_cost_here(scenario, replication);
+double baseline_cost(const Scenario& scenario, std::uint64_t replication, const std::atomic<bool>* cancel) {
+  if (!isolated(scenario)) return baseline_cost_here(scenario, replication, cancel);
   const std::string cost = run_in_child([&] {
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%.17g", baseline_cost_here(scenario, replication));
+    std::snprintf(buf, sizeof buf, "%.17g", baseline_cost_here(scenario, replication, nullptr));
     return std::string(buf);
   });
   return std::strtod(cost.c_str(), nullptr);
@@ -165,13 +170,17 @@ RunSet run_scenario(const Scenario& input, const StrategyRegistry& registry, con
       {
         std::lock_guard<std::mutex> lock(mutex);
         if (failure) return;
+        if (options.cancel && options.cancel->load()) {
+          failure = std::make_exception_ptr(Interrupted());
+          return;
+        }
       }
       try {
         if (task < strategies * reps) {
-          set.runs[task] = run_one(scenario, task / reps, task % reps, registry);
+          set.runs[task] = run_one(scenario, task / reps, task % reps, registry, options.cancel);
         } else {
           const std::size_t rep = task - strategies * reps;
-          baseline[rep] = baseline_cost(scenario, rep);
+          baseline[rep] = baseline_cost(scenario, rep, options.cancel);
         }
       } catch (...) {
         std::lock_guard<std::mutex> lock(mutex);
