@@ -239,8 +239,8 @@ def run(
     scenario: a Scenario, a path, or a dict. replications, seed: override the scenario's. strategies: run
     only these labels or names. overrides: {"dotted.key": value} applied before validation. jobs: threads
     (0: all cores; the GIL is released while the C++ core runs). progress: True for a tqdm bar, or a
-    callable progress(done, total). Ctrl-C stops the runs within a few thousand events (KeyboardInterrupt). Results are the same
-    for the same seed whatever `jobs` is.
+    callable progress(done, total). Ctrl-C stops the runs within a few thousand events (KeyboardInterrupt).
+    Results are the same for the same seed whatever `jobs` is.
     """
     if not isinstance(scenario, Scenario):
         scenario = load(scenario)
