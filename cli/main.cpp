@@ -1,6 +1,7 @@
 // The deploysim command: run, validate and list strategies. A thin front end over sim/ and strategies/.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -61,14 +62,24 @@ class Progress {
 };
 
 /// One parameter and, indented below it, the fields of records, list items and step alternatives.
-void print_param(const ParamSpec& p, int depth) {
+/// The widest indented parameter name, so that the columns line up however deep the nesting goes.
+int name_width(const std::vector<ParamSpec>& params, int depth) {
+  int width = 0;
+  for (const ParamSpec& p : params) {
+    width = std::max(width, 2 * depth + static_cast<int>(p.name.size()));
+    width = std::max(width, name_width(p.fields, depth + 1));
+  }
+  return width;
+}
+
+void print_param(const ParamSpec& p, int depth, int width) {
   const std::string name = std::string(static_cast<std::size_t>(depth) * 2, ' ') + p.name;
   const char* fallback = p.optional ? "(optional)" : "(required)";
-  std::printf("%-28s %-20s %-10s %s\n", name.c_str(), to_string(p.type),
+  std::printf("%-*s %-20s %-10s %s\n", width, name.c_str(), to_string(p.type),
               p.default_value.empty() ? fallback : p.default_value.c_str(), p.description.c_str());
   const bool nested = p.type == ParamType::record || p.type == ParamType::list || p.type == ParamType::one_of;
-  if (!nested) std::printf("%-28s %-20s %-10s allowed: %s\n", "", "", "", p.allowed().c_str());
-  for (const ParamSpec& f : p.fields) print_param(f, depth + 1);
+  if (!nested) std::printf("%-*s %-20s %-10s allowed: %s\n", width, "", "", "", p.allowed().c_str());
+  for (const ParamSpec& f : p.fields) print_param(f, depth + 1, width);
 }
 
 void list_strategies(const StrategyRegistry& registry, const std::string& name) {
@@ -89,8 +100,9 @@ void list_strategies(const StrategyRegistry& registry, const std::string& name) 
     std::printf("\nno parameters\n");
     return;
   }
-  std::printf("\n%-28s %-20s %-10s %s\n", "parameter", "type", "default", "description");
-  for (const ParamSpec& p : info->params) print_param(p, 0);
+  const int width = std::max(28, name_width(info->params, 0));
+  std::printf("\n%-*s %-20s %-10s %s\n", width, "parameter", "type", "default", "description");
+  for (const ParamSpec& p : info->params) print_param(p, 0, width);
 }
 
 }  // namespace
