@@ -2,6 +2,8 @@
 #include "sim/run/isolate.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,7 +29,7 @@ void write_all(int fd, const std::string& data) {
 
 }  // namespace
 
-std::string run_in_child(const std::function<std::string()>& fn) {
+ChildRun start_child(const std::function<std::string()>& fn) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0)
     throw std::runtime_error(std::string("cannot create a pipe for a child run: ") + std::strerror(errno));
@@ -58,17 +60,21 @@ std::string run_in_child(const std::function<std::string()>& fn) {
     ::_exit(0);  // no exit handlers or destructors: they belong to the parent
   }
   ::close(fds[1]);
+  return ChildRun{pid, fds[0]};
+}
+
+std::string finish_child(ChildRun child) {
   std::string answer;
   char buf[65536];
   for (;;) {
-    const ssize_t n = ::read(fds[0], buf, sizeof buf);
+    const ssize_t n = ::read(child.fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     answer.append(buf, static_cast<std::size_t>(n));
   }
-  ::close(fds[0]);
+  ::close(child.fd);
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  while (::waitpid(child.pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (answer.empty()) {
     if (WIFSIGNALED(status))
@@ -80,5 +86,28 @@ std::string run_in_child(const std::function<std::string()>& fn) {
   if (answer[0] == 'E') throw std::runtime_error(answer.substr(1));
   return answer.substr(1);
 }
+
+void kill_child(ChildRun child) {
+  ::kill(child.pid, SIGKILL);
+  ::close(child.fd);
+  int status = 0;
+  while (::waitpid(child.pid, &status, 0) < 0 && errno == EINTR) {
+  }
+}
+
+std::size_t wait_for_children(const std::vector<ChildRun>& children, int timeout_ms) {
+  std::vector<pollfd> fds;
+  for (const ChildRun& c : children) fds.push_back(pollfd{c.fd, POLLIN, 0});
+  for (;;) {
+    const int n = ::poll(fds.data(), fds.size(), timeout_ms);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return children.size();
+    for (std::size_t i = 0; i < fds.size(); ++i)
+      if (fds[i].revents != 0) return i;
+    return children.size();
+  }
+}
+
+std::string run_in_child(const std::function<std::string()>& fn) { return finish_child(start_child(fn)); }
 
 }  // namespace sim

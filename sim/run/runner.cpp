@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cmath>
 #include <exception>
+#include <functional>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -95,6 +96,43 @@ double baseline_cost_here(const Scenario& scenario, std::uint64_t replication,
   world.run_until(scenario.duration);
   if (world.sim().interrupted()) throw Interrupted();
   return world.cost_so_far();
+}
+
+/// Runs tasks 0 .. total-1 in child processes, at most `jobs` at a time, from the calling thread: `work`
+/// computes a task's answer in the child, `take` stores it in the parent. Progress and cancellation as for
+/// threads; a cancel kills the children.
+void run_children(std::size_t total, std::size_t jobs, const RunOptions& options,
+                  const std::function<std::string(std::size_t)>& work,
+                  const std::function<void(std::size_t, const std::string&)>& take) {
+  std::vector<ChildRun> children;
+  std::vector<std::size_t> tasks;
+  auto kill_all = [&] {
+    for (const ChildRun& c : children) kill_child(c);
+    children.clear();
+  };
+  std::size_t next = 0, done = 0;
+  try {
+    while (done < total) {
+      while (children.size() < jobs && next < total) {
+        const std::size_t task = next++;
+        children.push_back(start_child([&work, task] { return work(task); }));
+        tasks.push_back(task);
+      }
+      const std::size_t i = wait_for_children(children, 100);
+      if (options.cancel && options.cancel->load()) throw Interrupted();
+      if (i == children.size()) continue;
+      const ChildRun child = children[i];
+      const std::size_t task = tasks[i];
+      children.erase(children.begin() + static_cast<std::ptrdiff_t>(i));
+      tasks.erase(tasks.begin() + static_cast<std::ptrdiff_t>(i));
+      take(task, finish_child(child));
+      ++done;
+      if (options.progress) options.progress(done, total);
+    }
+  } catch (...) {
+    kill_all();
+    throw;
+  }
 }
 
 }  // namespace
@@ -202,11 +240,32 @@ RunSet run_scenario(const Scenario& input, const StrategyRegistry& registry, con
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   const std::size_t jobs =
       std::min<std::size_t>(options.jobs > 0 ? static_cast<std::size_t>(options.jobs) : cores, total);
-  std::vector<std::thread> threads;
-  for (std::size_t j = 1; j < jobs; ++j) threads.emplace_back(worker);
-  worker();
-  for (std::thread& t : threads) t.join();
-  if (failure) std::rethrow_exception(failure);
+  if (isolated(scenario)) {
+    // SimGrid-backed runs go to child processes, all forked from this one thread (a child forked while
+    // another thread holds an allocator lock would inherit the lock held). Up to `jobs` run at once.
+    run_children(
+        total, jobs, options,
+        [&](std::size_t task) {
+          if (task < strategies * reps)
+            return encode_run_result(run_here(scenario, task / reps, task % reps, registry, nullptr));
+          char buf[32];
+          std::snprintf(buf, sizeof buf, "%.17g",
+                        baseline_cost_here(scenario, task - strategies * reps, nullptr));
+          return std::string(buf);
+        },
+        [&](std::size_t task, const std::string& answer) {
+          if (task < strategies * reps)
+            set.runs[task] = decode_run_result(answer);
+          else
+            baseline[task - strategies * reps] = std::strtod(answer.c_str(), nullptr);
+        });
+  } else {
+    std::vector<std::thread> threads;
+    for (std::size_t j = 1; j < jobs; ++j) threads.emplace_back(worker);
+    worker();
+    for (std::thread& t : threads) t.join();
+    if (failure) std::rethrow_exception(failure);
+  }
 
   for (std::size_t rep = 0; rep < reps; ++rep) {
     const double base = none_index >= 0
