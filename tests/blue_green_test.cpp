@@ -11,6 +11,7 @@
 #include "sim/run/runner.hpp"
 #include "strategies/control.hpp"
 #include "strategies/registry.hpp"
+#include "tests/run_fixture.hpp"
 
 using namespace sim;
 
@@ -201,15 +202,8 @@ TEST_CASE("strategies/blue_green: auto promotion delay, manual promotion and a s
 
 TEST_CASE("strategies/blue_green: a failing post-promotion analysis switches back to stable",
           "[strategies]") {
-  AnalysisTemplate guard;
-  guard.interval = 20 * kSecond;
-  guard.initial_delay = 20 * kSecond;
-  guard.min_requests = 100;
-  MetricCheck errors;
-  errors.metric = Metric::error_rate;
-  errors.max = 0.01;
-  guard.metrics = {errors};
-  const std::map<std::string, AnalysisTemplate> templates{{"guard", guard}};
+  const std::map<std::string, AnalysisTemplate> templates{
+      {"guard", testing_support::error_rate_guard(20 * kSecond)}};
 
   WorldConfig bad = bg_config(4, 4, 200);
   bad.versions[1].defects = {
@@ -226,9 +220,8 @@ TEST_CASE("strategies/blue_green: a failing post-promotion analysis switches bac
   CHECK(run.mark_containing("post-promotion analysis: Failed") == 58 * kSecond);
 
   // A healthy candidate passes: the stable version goes only after the analysis succeeded.
-  AnalysisTemplate twice = guard;
-  twice.count = 2;
-  const std::map<std::string, AnalysisTemplate> passing{{"guard", twice}};
+  const std::map<std::string, AnalysisTemplate> passing{
+      {"guard", testing_support::error_rate_guard(20 * kSecond, 2)}};
   const Run good = run_bg(bg_config(4, 4, 200), {}, 10 * kMinute, &passing, "guard");
   CHECK(good.outcome.outcome == "promoted");
   CHECK(good.mark_containing("post-promotion analysis successful") == (38 + 20 + 20) * kSecond);
@@ -267,18 +260,7 @@ strategies:
 namespace {
 
 /// Two measurements of the mirrored traffic, 20 s apart after a 20 s delay; more than 1% errors fails.
-AnalysisTemplate pre_guard() {
-  AnalysisTemplate t;
-  t.initial_delay = 20 * kSecond;
-  t.interval = 20 * kSecond;
-  t.count = 2;
-  t.min_requests = 100;
-  MetricCheck errors;
-  errors.metric = Metric::error_rate;
-  errors.max = 0.01;
-  t.metrics = {errors};
-  return t;
-}
+AnalysisTemplate pre_guard() { return testing_support::error_rate_guard(20 * kSecond, 2); }
 
 }  // namespace
 
@@ -360,14 +342,9 @@ TEST_CASE(
     "runs it again",
     "[strategies]") {
   // One measurement 20 s in; fewer than 100 requests is no data, and no data is inconclusive.
-  AnalysisTemplate once;
-  once.initial_delay = 20 * kSecond;
-  once.min_requests = 100;
+  AnalysisTemplate once = testing_support::error_rate_guard(20 * kSecond);
+  once.interval = 0;  // a single measurement
   once.no_data = NoDataPolicy::inconclusive;
-  MetricCheck errors;
-  errors.metric = Metric::error_rate;
-  errors.max = 0.01;
-  once.metrics = {errors};
   const std::map<std::string, AnalysisTemplate> templates{{"once", once}};
   Analyses a;
   a.templates = &templates;

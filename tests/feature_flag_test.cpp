@@ -13,6 +13,7 @@
 #include "strategies/control.hpp"
 #include "strategies/flag_bucketing.hpp"
 #include "strategies/registry.hpp"
+#include "tests/run_fixture.hpp"
 
 using namespace sim;
 
@@ -189,17 +190,7 @@ std::uint64_t requests_between(const Run& run, Time from, Time to) {
   return n;
 }
 
-AnalysisTemplate error_guard() {
-  AnalysisTemplate t;
-  t.interval = 20 * kSecond;
-  t.initial_delay = 20 * kSecond;
-  t.min_requests = 100;
-  MetricCheck errors;
-  errors.metric = Metric::error_rate;
-  errors.max = 0.01;
-  t.metrics = {errors};
-  return t;
-}
+AnalysisTemplate error_guard() { return testing_support::error_rate_guard(20 * kSecond); }
 
 }  // namespace
 

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "sim/monitor/analysis.hpp"
 #include "sim/run/runner.hpp"
 #include "sim/scenario/scenario.hpp"
 #include "strategies/registry.hpp"
@@ -28,6 +29,22 @@ inline int count_marks(const sim::RunResult& r, const std::string& text) {
   int n = 0;
   for (const sim::Mark& m : r.marks) n += m.reason.find(text) != std::string::npos;
   return n;
+}
+
+/// An Argo analysis template with one check, error rate at most `max_error`, measured every `interval` from
+/// `interval` after the start; `count` measurements (0: unlimited); fewer than `min_requests` is no data.
+inline sim::AnalysisTemplate error_rate_guard(sim::Time interval, int count = 0,
+                                              std::uint64_t min_requests = 100, double max_error = 0.01) {
+  sim::AnalysisTemplate t;
+  t.interval = interval;
+  t.initial_delay = interval;
+  t.count = count;
+  t.min_requests = min_requests;
+  sim::MetricCheck errors;
+  errors.metric = sim::Metric::error_rate;
+  errors.max = max_error;
+  t.metrics = {errors};
+  return t;
 }
 
 }  // namespace testing_support
